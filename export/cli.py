@@ -1,0 +1,100 @@
+"""`foleyflow train | export | eval` (reached lazily from the plugin's CLI; needs torch)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_ORDER = ("data", "audio_mae", "video_mae", "align", "flow", "vocoder")
+
+
+def _train(args: argparse.Namespace) -> int:
+    import torch
+
+    from .config import TrainConfig
+    from .onnx_export import export_package
+    from .train import STAGES, flow_name
+
+    torch.set_num_threads(args.threads) if args.threads else None
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    cfg_path = workdir / "config.json"
+    cfg = TrainConfig.from_dict(json.loads(cfg_path.read_text())) if cfg_path.exists() else TrainConfig()
+    cfg.override(args.set or [])
+    if args.align:
+        cfg.align.method = args.align
+    if args.global_only:
+        cfg.flow.dynamic = False
+    cfg_path.write_text(json.dumps(cfg.to_dict(), indent=2))
+    stages = DEFAULT_ORDER if args.stage == "all" else tuple(args.stage.split(","))
+    for st in stages:
+        t0 = time.time()
+        logging.info("stage %s", st)
+        STAGES[st](cfg, workdir)
+        logging.info("stage %s done in %.1f s", st, time.time() - t0)
+    if args.stage == "all" or args.package:
+        out = Path(args.package or workdir / "package")
+        export_package(workdir, out, flow_name(cfg.align.method, cfg.flow.dynamic))
+        logging.info("model package written to %s", out)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .onnx_export import export_package
+
+    spec = export_package(args.checkpoints, args.output, args.flow, args.name, args.version)
+    print(json.dumps(spec.training.get("parity_max_abs_diff", {}), indent=2))
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .evaluate import main as eval_main
+
+    return eval_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="foleyflow", description="Train, export and evaluate Foley-Flow models.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train", help="train the stages of the method (resumable)")
+    t.add_argument("--workdir", default="out/train", help="checkpoints, cache and config live here")
+    t.add_argument("--stage", default="all", help=f"all, or comma-separated of {', '.join(DEFAULT_ORDER)}")
+    t.add_argument("--align", choices=("masked", "contrastive", "none"), help="alignment method (default masked)")
+    t.add_argument("--global-only", action="store_true", help="train the global-condition baseline flow")
+    t.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE", help="override a config value")
+    t.add_argument("--package", help="export a model package here when done")
+    t.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
+    t.set_defaults(fn=_train)
+    e = sub.add_parser("export", help="turn checkpoints into a model package and validate it")
+    e.add_argument("checkpoints", help="training folder with align_*.pt, flow_*.pt, vocoder.pt")
+    e.add_argument("-o", "--output", required=True, help="package folder to write")
+    e.add_argument("--flow", default="flow_masked_dynamic", help="flow checkpoint name")
+    e.add_argument("--name", default="foleyflow-default")
+    e.add_argument("--version", default="0.1.0")
+    e.set_defaults(fn=_export)
+    v = sub.add_parser("eval", help="evaluate model packages on held-out synthetic clips")
+    v.add_argument("packages", nargs="+", help="model package folders")
+    v.add_argument("--split", default="test", choices=("val", "test", "ood"))
+    v.add_argument("-n", "--clips", type=int, default=20)
+    v.add_argument("--steps", type=int)
+    v.add_argument("--guidance", type=float)
+    v.add_argument("--json", help="write the results here as JSON")
+    v.set_defaults(fn=_eval)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    for noisy in ("onnx_ir", "onnxscript", "torch.onnx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""Training configuration: one commented dataclass per stage (nanoGPT style).
+
+Every stage reads the whole TrainConfig so that the constants that end up in
+model.json (audio front end, video rate and size, segment length) are decided once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass
+class AudioConfig:
+    sample_rate: int = 16000  # Hz of the model's audio; the runtime resamples to 48 kHz
+    n_fft: int = 640  # 40 ms STFT window: short, so impacts stay sharp
+    hop_length: int = 160  # 10 ms per mel frame
+    n_mels: int = 64
+    fmin: float = 0.0
+    fmax: float = 8000.0
+    frames_per_token: int = 4  # 4 mel frames = 40 ms per audio token = one video frame at 25 fps
+
+
+@dataclass
+class DataConfig:
+    n_train: int = 2400  # synthetic clips rendered for training
+    n_val: int = 64
+    duration: float = 4.0  # seconds per training clip = one segment window
+    render_size: int = 64  # rendered at this size, area-downsampled to frame_size
+    frame_size: int = 32  # what the video encoder sees
+    fps: int = 25  # model video rate == token rate (sample_rate / (hop * frames_per_token))
+    workers: int = 1
+
+
+@dataclass
+class EncoderConfig:
+    dim: int = 128  # width of both encoders and of the video features
+    video_layers: int = 2
+    audio_layers: int = 3
+    heads: int = 4
+
+
+@dataclass
+class StageConfig:
+    steps: int = 500
+    batch_size: int = 16
+    lr: float = 1e-3
+    warmup: int = 50
+    weight_decay: float = 0.01
+    log_every: int = 50
+    ckpt_every: int = 200
+
+
+@dataclass
+class AlignConfig(StageConfig):
+    method: str = "masked"  # "masked" (Foley-Flow), "contrastive" (InfoNCE baseline) or "none" (MAE only)
+    mask_ratio: float = 0.8  # share of audio tokens hidden, in contiguous spans
+    span: int = 4  # tokens per masked span (160 ms)
+    decoder_layers: int = 2
+
+
+@dataclass
+class FlowConfig(StageConfig):
+    dim: int = 192
+    layers: int = 4
+    heads: int = 6
+    dynamic: bool = True  # per-token video condition; False = global-only baseline
+    cond_dropout: float = 0.15  # for classifier-free guidance
+    prefix_prob: float = 0.5  # share of batches trained with a known prefix (streaming infill)
+    context_tokens: int = 25  # at run time: 1 s of the previous segment as context
+    default_steps: int = 16
+    guidance: float = 2.0
+
+
+@dataclass
+class VocoderConfig(StageConfig):
+    dim: int = 192
+    layers: int = 6
+    crop_frames: int = 100  # 1 s crops
+
+
+@dataclass
+class TrainConfig:
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    audio_mae: StageConfig = field(default_factory=lambda: StageConfig(steps=600, batch_size=32))
+    video_mae: StageConfig = field(default_factory=lambda: StageConfig(steps=400, batch_size=16))
+    align: AlignConfig = field(default_factory=lambda: AlignConfig(steps=800, batch_size=16, lr=5e-4))
+    flow: FlowConfig = field(default_factory=lambda: FlowConfig(steps=3000, batch_size=32, lr=5e-4, warmup=100))
+    vocoder: VocoderConfig = field(default_factory=lambda: VocoderConfig(steps=2000, batch_size=16, lr=1e-3))
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        cfg = cls()
+        for f in fields(cls):
+            if f.name not in d:
+                continue
+            cur = getattr(cfg, f.name)
+            if hasattr(cur, "__dataclass_fields__"):
+                setattr(cfg, f.name, type(cur)(**d[f.name]))
+            else:
+                setattr(cfg, f.name, d[f.name])
+        return cfg
+
+    def override(self, assignments: list[str]) -> TrainConfig:
+        """Apply ``section.key=value`` strings (from the command line)."""
+        for a in assignments:
+            key, _, raw = a.partition("=")
+            section, _, name = key.partition(".")
+            target = getattr(self, section) if name else self
+            name = name or section
+            cur = getattr(target, name)
+            val: Any = (raw.lower() in ("1", "true", "yes")) if isinstance(cur, bool) else type(cur)(raw)
+            setattr(target, name, val)
+        return self
+
+    def token_rate(self) -> float:
+        a = self.audio
+        return a.sample_rate / (a.hop_length * a.frames_per_token)

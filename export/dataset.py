@@ -1,0 +1,112 @@
+"""Pre-rendered training data: synthetic clips cached as arrays (rendering on the fly costs a third of training).
+
+The cache (one .npz per split) holds, per clip of ``duration`` seconds at the model's rate:
+frames uint8 [N, T, S, S, 3], audio float16 [N, samples], log-mel float16 [N, F, n_mels]
+(not normalised), and the ground-truth events as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .config import TrainConfig
+from .models.mel import LogMel
+
+log = logging.getLogger(__name__)
+
+
+def downsample(frames: np.ndarray, size: int) -> np.ndarray:
+    """Area-downsample uint8 [T, H, W, 3] to [T, size, size, 3] (H, W multiples of size)."""
+    t, h, w, c = frames.shape
+    fh, fw = h // size, w // size
+    x = frames[:, : fh * size, : fw * size].reshape(t, size, fh, size, fw, c).astype(np.float32)
+    return np.clip(x.mean(axis=(2, 4)) + 0.5, 0, 255).astype(np.uint8)
+
+
+@dataclass
+class ClipSet:
+    frames: np.ndarray  # uint8 [N, T, S, S, 3]
+    audio: np.ndarray  # float16 [N, samples]
+    mel: np.ndarray  # float16 [N, F, n_mels], natural-log mel power
+    events: list[list[dict]]
+    seeds: list[int]
+
+    def __len__(self) -> int:
+        return len(self.seeds)
+
+
+def log_mel(cfg: TrainConfig) -> LogMel:
+    a = cfg.audio
+    return LogMel(a.sample_rate, a.n_fft, a.hop_length, a.n_mels, a.fmin, a.fmax)
+
+
+def render_set(cfg: TrainConfig, seeds: list[int], world_config=None) -> ClipSet:
+    from .data.world import render_clip
+
+    d, a = cfg.data, cfg.audio
+    mel_fn = log_mel(cfg)
+    frames, audio, mels, events = [], [], [], []
+    for i, seed in enumerate(seeds):
+        clip = render_clip(seed, d.duration, Fraction(d.fps), d.render_size, a.sample_rate, world_config)
+        frames.append(downsample(clip.frames, d.frame_size))
+        audio.append(clip.audio.astype(np.float32))
+        events.append([{"time": e.time, "kind": e.kind, "material": e.material, "strength": e.strength}
+                       for e in clip.events])
+        if (i + 1) % 200 == 0:
+            log.info("rendered %d/%d clips", i + 1, len(seeds))
+    audio_arr = np.stack(audio)
+    with torch.no_grad():
+        mel = mel_fn(torch.from_numpy(audio_arr)).numpy()
+    return ClipSet(np.stack(frames), audio_arr.astype(np.float16), mel.astype(np.float16), events, list(seeds))
+
+
+def save_set(path: Path, s: ClipSet) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, frames=s.frames, audio=s.audio, mel=s.mel, seeds=np.array(s.seeds),
+             events=np.array(json.dumps(s.events)))
+    tmp.replace(path)
+
+
+def load_set(path: Path) -> ClipSet:
+    with np.load(path) as z:
+        return ClipSet(z["frames"], z["audio"], z["mel"], json.loads(str(z["events"])), z["seeds"].tolist())
+
+
+def build_cache(cfg: TrainConfig, workdir: Path) -> dict[str, Path]:
+    """Render (or reuse) the train and val sets; returns their paths."""
+    from .data.world import split_seeds
+
+    out = {}
+    for split, n in (("train", cfg.data.n_train), ("val", cfg.data.n_val)):
+        path = workdir / "cache" / f"{split}.npz"
+        if path.exists():
+            log.info("reusing %s", path)
+        else:
+            log.info("rendering %d %s clips", n, split)
+            save_set(path, render_set(cfg, split_seeds(split, n)))
+        out[split] = path
+    return out
+
+
+def mel_stats(mel: np.ndarray) -> tuple[float, float]:
+    m = mel.astype(np.float32)
+    return float(m.mean()), float(m.std())
+
+
+def to_tokens(mel: torch.Tensor, frames_per_token: int) -> torch.Tensor:
+    """[B, F, M] -> [B, F / k, k * M] (k mel frames per token, time-major within a token)."""
+    b, f, m = mel.shape
+    return mel.reshape(b, f // frames_per_token, frames_per_token * m)
+
+
+def from_tokens(tokens: torch.Tensor, n_mels: int) -> torch.Tensor:
+    b, n, p = tokens.shape
+    return tokens.reshape(b, n * (p // n_mels), n_mels)

@@ -1,0 +1,75 @@
+"""A Vocos-style vocoder: ConvNeXt blocks over mel frames, an iSTFT head built from matmuls.
+
+torch.istft does not export usefully; here the inverse DFT is a matmul with the
+synthesis window folded in, the overlap-add a conv_transpose1d with an identity
+kernel, and the window-square envelope a second (one-channel) conv_transpose1d.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class ConvNeXt(nn.Module):
+    def __init__(self, dim: int, kernel: int = 7):
+        super().__init__()
+        self.dw = nn.Conv1d(dim, dim, kernel, padding=kernel // 2, groups=dim)
+        self.norm = nn.LayerNorm(dim)
+        self.pw = nn.Sequential(nn.Linear(dim, 3 * dim), nn.GELU(), nn.Linear(3 * dim, dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, dim, F]
+        y = self.dw(x).transpose(1, 2)
+        return x + self.pw(self.norm(y)).transpose(1, 2)
+
+
+class ISTFTHead(nn.Module):
+    """[B, F, 2K] (log-magnitude, phase) -> waveform [B, F * hop] matching a centred STFT."""
+
+    def __init__(self, n_fft: int, hop: int):
+        super().__init__()
+        self.n_fft, self.hop = n_fft, hop
+        k = n_fft // 2 + 1
+        n = torch.arange(n_fft, dtype=torch.float64)
+        f = torch.arange(k, dtype=torch.float64)
+        ang = 2 * math.pi * f[:, None] * n[None] / n_fft  # [K, N]
+        w = torch.full((k,), 2.0, dtype=torch.float64)
+        w[0] = 1.0
+        if n_fft % 2 == 0:
+            w[-1] = 1.0
+        win = torch.hann_window(n_fft, dtype=torch.float64)
+        self.register_buffer("cos_b", (w[:, None] * torch.cos(ang) / n_fft * win).float(), persistent=False)
+        self.register_buffer("sin_b", (-w[:, None] * torch.sin(ang) / n_fft * win).float(), persistent=False)
+        self.register_buffer("eye", torch.eye(n_fft).unsqueeze(1), persistent=False)  # [N, 1, N]
+        self.register_buffer("win_sq", (win**2).float().view(1, 1, -1), persistent=False)
+
+    def forward(self, spec: torch.Tensor) -> torch.Tensor:
+        logmag, phase = spec.chunk(2, dim=-1)  # 2 x [B, F, K]
+        mag = torch.exp(logmag.clamp(max=6.0))
+        frames = (mag * torch.cos(phase)) @ self.cos_b + (mag * torch.sin(phase)) @ self.sin_b  # [B, F, N]
+        y = F.conv_transpose1d(frames.transpose(1, 2), self.eye, stride=self.hop)  # [B, 1, (F-1)*hop + N]
+        ones = torch.ones_like(frames[:, :, :1]).transpose(1, 2)  # [B, 1, F]
+        env = F.conv_transpose1d(ones, self.win_sq, stride=self.hop)  # [B, 1, (F-1)*hop + N]
+        pad = self.n_fft // 2
+        n_out = frames.shape[1] * self.hop
+        y = y[:, 0, pad : pad + n_out] / env[:, 0, pad : pad + n_out].clamp_min(0.1)
+        return y  # [B, F * hop]
+
+
+class Vocoder(nn.Module):
+    """normalised log-mel [B, F, n_mels] -> waveform [B, F * hop]."""
+
+    def __init__(self, n_mels: int, n_fft: int, hop: int, dim: int = 192, layers: int = 6):
+        super().__init__()
+        self.inp = nn.Conv1d(n_mels, dim, 7, padding=3)
+        self.blocks = nn.Sequential(*[ConvNeXt(dim) for _ in range(layers)])
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, 2 * (n_fft // 2 + 1))
+        self.istft = ISTFTHead(n_fft, hop)
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        x = self.blocks(self.inp(mel.transpose(1, 2)))  # [B, dim, F]
+        return self.istft(self.head(self.norm(x.transpose(1, 2))))

@@ -1,0 +1,135 @@
+"""Turn trained checkpoints into a model package (model.json + three ONNX graphs), and validate it.
+
+Graphs are split by how often they run: the video encoder once per window, the
+velocity network once per solver step, the vocoder once per segment. Validation:
+ONNX checker, ONNX Runtime vs PyTorch parity on random inputs, and checksums.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+
+from foleyflow.runtime.spec import SCHEMA, GraphSpec, ModelSpec, TensorSpec, sha256_file, verify_package
+
+from .config import TrainConfig
+from .models.encoders import VideoEncoder
+from .models.flow import VelocityNet
+from .models.vocoder import Vocoder
+from .train import load_checkpoint
+
+log = logging.getLogger(__name__)
+
+PARITY_TOL = 1e-4
+
+
+def _export(module: torch.nn.Module, args: tuple, names_in: list[str], names_out: list[str],
+            dynamic: tuple, path: Path) -> None:
+    module.eval()
+    prog = torch.onnx.export(module, args, dynamo=True, input_names=names_in, output_names=names_out,
+                             dynamic_shapes=dynamic, external_data=False, optimize=True, verbose=False)
+    prog.save(str(path), external_data=False)
+    onnx.checker.check_model(onnx.load(str(path)))
+
+
+def load_models(ckpt_dir: Path, flow: str) -> tuple[TrainConfig, VideoEncoder, VelocityNet, Vocoder, dict]:
+    """Rebuild the three exported modules from a training folder's checkpoints."""
+    fck = load_checkpoint(ckpt_dir / f"{flow}.pt")
+    cfg = TrainConfig.from_dict(fck["config"])
+    align = fck.get("align", cfg.align.method)
+    e, a, fc = cfg.encoder, cfg.audio, cfg.flow
+    venc = VideoEncoder(cfg.data.frame_size, e.dim, e.video_layers, e.heads)
+    venc.load_state_dict(load_checkpoint(ckpt_dir / f"align_{align}.pt")["model"]["video"])
+    net = VelocityNet(a.frames_per_token * a.n_mels, e.dim, fc.dim, fc.layers, fc.heads, dynamic=fc.dynamic)
+    net.load_state_dict(fck["model"]["net"])
+    vck = load_checkpoint(ckpt_dir / "vocoder.pt")
+    vcfg = TrainConfig.from_dict(vck["config"]).vocoder
+    voc = Vocoder(a.n_mels, a.n_fft, a.hop_length, vcfg.dim, vcfg.layers)
+    voc.load_state_dict(vck["model"]["vocoder"])
+    meta = {"align": align, "flow": flow, "mel_stats": list(fck["mel_stats"]), "flow_steps": int(fck["step"]),
+            "vocoder_mel_stats": list(vck["mel_stats"])}
+    return cfg, venc.eval(), net.eval(), voc.eval(), meta
+
+
+def _parity(path: Path, module: torch.nn.Module, feeds: dict[str, np.ndarray]) -> float:
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = sess.run(None, feeds)[0]
+    with torch.no_grad():
+        ref = module(*[torch.from_numpy(v) for v in feeds.values()]).numpy()
+    return float(np.abs(got - ref).max())
+
+
+def export_package(ckpt_dir: str | Path, out: str | Path, flow: str = "flow_masked_dynamic",
+                   name: str = "foleyflow-default", version: str = "0.1.0") -> ModelSpec:
+    ckpt_dir, out = Path(ckpt_dir), Path(out)
+    cfg, venc, net, voc, meta = load_models(ckpt_dir, flow)
+    a, d, fc = cfg.audio, cfg.data, cfg.flow
+    n_tok = int(round(d.duration * cfg.token_rate()))
+    p, dim, s = a.frames_per_token * a.n_mels, cfg.encoder.dim, d.frame_size
+    rng = np.random.default_rng(0)
+    B, N, T, Fr = torch.export.Dim("batch", min=1, max=64), torch.export.Dim("n", min=2, max=128), \
+        torch.export.Dim("t", min=2, max=256), torch.export.Dim("f", min=8, max=4096)
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=out.parent if out.parent.exists() else None))
+    try:
+        frames = rng.random((2, n_tok, 3, s, s), dtype=np.float32)
+        _export(venc, (torch.from_numpy(frames),), ["frames"], ["features"], ({0: B, 1: T},),
+                staging / "video_encoder.onnx")
+        vel_feeds = {"x": rng.standard_normal((2, n_tok, p), dtype=np.float32),
+                     "t": np.array([0.3, 0.7], np.float32),
+                     "cond": rng.standard_normal((2, n_tok, dim), dtype=np.float32),
+                     "ctx": rng.standard_normal((2, n_tok, p), dtype=np.float32),
+                     "ctx_mask": (np.arange(n_tok)[None, :, None] < 10).repeat(2, 0).astype(np.float32),
+                     "uncond": np.array([0.0, 1.0], np.float32)}
+        _export(net, tuple(torch.from_numpy(v) for v in vel_feeds.values()), list(vel_feeds), ["v"],
+                ({0: B, 1: N}, {0: B}, {0: B, 1: N}, {0: B, 1: N}, {0: B, 1: N}, {0: B}),
+                staging / "velocity.onnx")
+        mel = rng.standard_normal((2, 4 * n_tok, a.n_mels), dtype=np.float32)
+        _export(voc, (torch.from_numpy(mel),), ["mel"], ["audio"], ({0: B, 1: Fr},), staging / "vocoder.onnx")
+
+        parity = {
+            "video_encoder": _parity(staging / "video_encoder.onnx", venc, {"frames": frames}),
+            "velocity": _parity(staging / "velocity.onnx", net, vel_feeds),
+            "vocoder": _parity(staging / "vocoder.onnx", voc, {"mel": mel}),
+        }
+        log.info("parity (max abs diff vs PyTorch): %s", parity)
+        if parity["velocity"] > PARITY_TOL:
+            raise RuntimeError(f"velocity graph differs from PyTorch by {parity['velocity']:.2e} > {PARITY_TOL}")
+
+        def gspec(file: str, ins: list[tuple[str, tuple]], outs: list[tuple[str, tuple]]) -> GraphSpec:
+            f = staging / file
+            return GraphSpec(file, sha256_file(f), f.stat().st_size,
+                             tuple(TensorSpec(n, sh) for n, sh in ins), tuple(TensorSpec(n, sh) for n, sh in outs))
+
+        graphs = {
+            "video_encoder": gspec("video_encoder.onnx", [("frames", ("B", "T", 3, s, s))], [("features", ("B", "T", dim))]),
+            "velocity": gspec("velocity.onnx", [("x", ("B", "N", p)), ("t", ("B",)), ("cond", ("B", "N", dim)),
+                                                ("ctx", ("B", "N", p)), ("ctx_mask", ("B", "N", 1)), ("uncond", ("B",))],
+                              [("v", ("B", "N", p))]),
+            "vocoder": gspec("vocoder.onnx", [("mel", ("B", "F", a.n_mels))], [("audio", ("B", "F*hop"))]),
+        }
+        mean, std = meta["mel_stats"]
+        spec = ModelSpec(
+            name=name, version=version, sample_rate=a.sample_rate, n_fft=a.n_fft, hop_length=a.hop_length,
+            n_mels=a.n_mels, mel_fmin=a.fmin, mel_fmax=a.fmax, mel_mean=mean, mel_std=std,
+            frames_per_token=a.frames_per_token, video_fps_num=d.fps, video_fps_den=1, frame_size=s,
+            feature_dim=dim, segment_tokens=n_tok, context_tokens=fc.context_tokens,
+            default_steps=fc.default_steps, solver="euler", guidance=fc.guidance, graphs=graphs,
+            training={**meta, "parity_max_abs_diff": parity, "config": cfg.to_dict()}, schema=SCHEMA,
+        )
+        (staging / "model.json").write_text(spec.to_json(), encoding="utf-8")
+        verify_package(staging, ModelSpec.from_dict(json.loads((staging / "model.json").read_text())))
+        if out.exists():
+            shutil.rmtree(out)
+        staging.replace(out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return spec

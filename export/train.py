@@ -1,0 +1,334 @@
+"""Training stages of the Foley-Flow method, each a resumable command.
+
+    data        render the synthetic world into a cache
+    audio_mae   audio masked autoencoding (AudioMAE style)
+    video_mae   video masked autoencoding (VideoMAE style, frames hidden in spans)
+    align       masked audio-visual alignment (default) or the contrastive baseline
+    flow        the dynamic conditional flow (or the global-only baseline)
+    vocoder     mel -> waveform
+
+Every stage writes ``WORKDIR/<stage>.pt`` every ``ckpt_every`` steps and resumes from
+it; checkpoints hold tensors and plain types only (``torch.load(weights_only=True)``).
+Run under ``torchrun --nproc_per_node N`` for DDP (gloo on CPU, NCCL on GPUs).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .config import StageConfig, TrainConfig
+from .dataset import ClipSet, build_cache, load_set, log_mel, mel_stats, to_tokens
+from .models.encoders import (
+    AudioEncoder,
+    AudioMAEHead,
+    ContrastiveHead,
+    MaskedAlignmentHead,
+    VideoEncoder,
+    VideoMAEHead,
+    span_mask,
+)
+from .models.flow import VelocityNet
+from .models.vocoder import Vocoder
+
+log = logging.getLogger(__name__)
+
+
+# -- distributed -------------------------------------------------------------------
+def dist_info() -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        torch.distributed.init_process_group(backend)
+    rank = torch.distributed.get_rank() if world > 1 else 0
+    return rank, world
+
+
+def wrap(module: nn.Module, world: int) -> nn.Module:
+    if world > 1:
+        return nn.parallel.DistributedDataParallel(module, find_unused_parameters=True)
+    return module
+
+
+def unwrap(module: nn.Module) -> nn.Module:
+    return module.module if isinstance(module, nn.parallel.DistributedDataParallel) else module
+
+
+# -- checkpoints -------------------------------------------------------------------
+def save_checkpoint(path: Path, state: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
+def load_checkpoint(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def lr_at(step: int, sc: StageConfig) -> float:
+    if step < sc.warmup:
+        return sc.lr * (step + 1) / sc.warmup
+    p = (step - sc.warmup) / max(1, sc.steps - sc.warmup)
+    return sc.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
+
+
+def run_stage(
+    name: str,
+    modules: dict[str, nn.Module],
+    loss_fn: Callable[[np.random.Generator, int], torch.Tensor],
+    sc: StageConfig,
+    cfg: TrainConfig,
+    workdir: Path,
+    extra: dict | None = None,
+) -> dict:
+    """Generic resumable loop: AdamW, warmup + cosine, grad clipping, atomic checkpoints."""
+    rank, world = dist_info()
+    path = workdir / f"{name}.pt"
+    params = [p for m in modules.values() for p in m.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=sc.lr, weight_decay=sc.weight_decay)
+    step = 0
+    if path.exists():
+        ck = load_checkpoint(path)
+        for k, m in modules.items():
+            unwrap(m).load_state_dict(ck["model"][k])
+        if "opt" in ck:
+            opt.load_state_dict(ck["opt"])
+        step = int(ck["step"])
+        log.info("%s: resuming at step %d", name, step)
+    rng = np.random.default_rng([cfg.seed, rank, step])
+    torch.manual_seed(cfg.seed * 1000 + rank * 100 + step)
+
+    def state(final: bool) -> dict:
+        s = {"model": {k: unwrap(m).state_dict() for k, m in modules.items()}, "step": step,
+             "config": cfg.to_dict(), "stage": name, **(extra or {})}
+        if not final:
+            s["opt"] = opt.state_dict()
+        return s
+
+    t0, ema = time.time(), None
+    for m in modules.values():
+        m.train()
+    while step < sc.steps:
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, sc)
+        loss = loss_fn(rng, step)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step += 1
+        ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
+        if rank == 0 and (step % sc.log_every == 0 or step == sc.steps):
+            log.info("%s step %d/%d loss %.4f (%.2f steps/s)", name, step, sc.steps, ema,
+                     step / max(1e-9, time.time() - t0) if step else 0)
+        if rank == 0 and (step % sc.ckpt_every == 0 or step == sc.steps):
+            save_checkpoint(path, state(final=False))
+    if world > 1:
+        torch.distributed.barrier()
+    return state(final=True)
+
+
+# -- batches -----------------------------------------------------------------------
+def video_batch(data: ClipSet, idx: np.ndarray, rng: np.random.Generator | None = None) -> torch.Tensor:
+    """uint8 [B, T, S, S, 3] -> float [B, T, 3, S, S] in [0, 1], with light photometric jitter."""
+    x = torch.from_numpy(data.frames[idx]).float().div_(255.0).permute(0, 1, 4, 2, 3)
+    if rng is not None:
+        b = len(idx)
+        gain = torch.from_numpy(rng.uniform(0.8, 1.2, (b, 1, 1, 1, 1))).float()
+        bias = torch.from_numpy(rng.uniform(-0.08, 0.08, (b, 1, 1, 1, 1))).float()
+        noise = torch.from_numpy(rng.standard_normal(x.shape, dtype=np.float32) * rng.uniform(0, 0.03))
+        x = (x * gain + bias + noise).clamp_(0, 1)
+    return x
+
+
+def token_batch(data: ClipSet, idx: np.ndarray, stats: tuple[float, float], k: int) -> torch.Tensor:
+    mel = (torch.from_numpy(data.mel[idx]).float() - stats[0]) / stats[1]
+    return to_tokens(mel, k)  # [B, N, k * n_mels]
+
+
+def _encoders(cfg: TrainConfig) -> tuple[VideoEncoder, AudioEncoder]:
+    e, a = cfg.encoder, cfg.audio
+    v = VideoEncoder(cfg.data.frame_size, e.dim, e.video_layers, e.heads)
+    au = AudioEncoder(a.frames_per_token * a.n_mels, e.dim, e.audio_layers, e.heads)
+    return v, au
+
+
+# -- stages ------------------------------------------------------------------------
+def stage_data(cfg: TrainConfig, workdir: Path) -> None:
+    build_cache(cfg, workdir)
+
+
+def _train_set(cfg: TrainConfig, workdir: Path) -> tuple[ClipSet, tuple[float, float]]:
+    data = load_set(build_cache(cfg, workdir)["train"])
+    return data, mel_stats(data.mel)
+
+
+def stage_audio_mae(cfg: TrainConfig, workdir: Path) -> None:
+    data, stats = _train_set(cfg, workdir)
+    _, world = dist_info()
+    _, enc = _encoders(cfg)
+    head = AudioMAEHead(cfg.encoder.dim, cfg.audio.frames_per_token * cfg.audio.n_mels)
+    enc_w, sc = wrap(enc, world), cfg.audio_mae
+
+    def loss_fn(rng: np.random.Generator, step: int) -> torch.Tensor:
+        idx = rng.integers(0, len(data), sc.batch_size)
+        tok = token_batch(data, idx, stats, cfg.audio.frames_per_token)
+        mask = span_mask(len(idx), tok.shape[1], 0.75, 1)
+        return head.loss(enc_w(tok, mask), tok, mask)
+
+    run_stage("audio_mae", {"encoder": enc_w, "head": head}, loss_fn, sc, cfg, workdir, {"mel_stats": list(stats)})
+
+
+def stage_video_mae(cfg: TrainConfig, workdir: Path) -> None:
+    data, _ = _train_set(cfg, workdir)
+    _, world = dist_info()
+    enc, _ = _encoders(cfg)
+    head = VideoMAEHead(cfg.encoder.dim, cfg.data.frame_size)
+    enc_w, sc = wrap(enc, world), cfg.video_mae
+
+    def loss_fn(rng: np.random.Generator, step: int) -> torch.Tensor:
+        idx = rng.integers(0, len(data), sc.batch_size)
+        frames = video_batch(data, idx, rng)
+        mask = span_mask(len(idx), frames.shape[1], 0.5, 2)
+        return head.loss(enc_w(frames, mask), frames, mask)
+
+    run_stage("video_mae", {"encoder": enc_w, "head": head}, loss_fn, sc, cfg, workdir)
+
+
+def stage_align(cfg: TrainConfig, workdir: Path) -> None:
+    """Masked AV alignment (the paper's core) or the contrastive baseline; "none" keeps the MAE encoders."""
+    ac = cfg.align
+    data, stats = _train_set(cfg, workdir)
+    _, world = dist_info()
+    venc, aenc = _encoders(cfg)
+    venc.load_state_dict(load_checkpoint(workdir / "video_mae.pt")["model"]["encoder"])
+    aenc.load_state_dict(load_checkpoint(workdir / "audio_mae.pt")["model"]["encoder"])
+    name = f"align_{ac.method}"
+    if ac.method == "none":
+        save_checkpoint(workdir / f"{name}.pt", {"model": {"video": venc.state_dict(), "audio": aenc.state_dict()},
+                                                 "step": 0, "config": cfg.to_dict(), "stage": name})
+        return
+    dim, tdim = cfg.encoder.dim, cfg.audio.frames_per_token * cfg.audio.n_mels
+    head: nn.Module = (MaskedAlignmentHead(dim, tdim, ac.decoder_layers, cfg.encoder.heads)
+                       if ac.method == "masked" else ContrastiveHead(dim))
+    v_w, a_w = wrap(venc, world), wrap(aenc, world)
+
+    def loss_fn(rng: np.random.Generator, step: int) -> torch.Tensor:
+        idx = rng.integers(0, len(data), ac.batch_size)
+        frames = video_batch(data, idx, rng)
+        tok = token_batch(data, idx, stats, cfg.audio.frames_per_token)
+        vf = v_w(frames)  # [B, T, dim]
+        if ac.method == "masked":
+            mask = span_mask(len(idx), tok.shape[1], ac.mask_ratio, ac.span)
+            return head.loss(a_w(tok, mask), vf, tok, mask)
+        return head.loss(a_w(tok), vf)
+
+    run_stage(name, {"video": v_w, "audio": a_w, "head": head}, loss_fn, ac, cfg, workdir)
+
+
+@torch.no_grad()
+def video_features(venc: VideoEncoder, data: ClipSet, batch: int = 32) -> np.ndarray:
+    venc.eval()
+    out = [venc(video_batch(data, np.arange(i, min(i + batch, len(data))))).numpy()
+           for i in range(0, len(data), batch)]
+    return np.concatenate(out).astype(np.float32)  # [N, T, D]
+
+
+def load_video_encoder(cfg: TrainConfig, workdir: Path, align: str) -> VideoEncoder:
+    venc, _ = _encoders(cfg)
+    venc.load_state_dict(load_checkpoint(workdir / f"align_{align}.pt")["model"]["video"])
+    return venc.eval()
+
+
+def flow_name(align: str, dynamic: bool) -> str:
+    return f"flow_{align}_{'dynamic' if dynamic else 'global'}"
+
+
+def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
+    fc = cfg.flow
+    align = cfg.align.method
+    data, stats = _train_set(cfg, workdir)
+    _, world = dist_info()
+    feats_path = workdir / f"feats_{align}.npy"
+    if feats_path.exists():
+        feats = np.load(feats_path)
+    else:
+        feats = video_features(load_video_encoder(cfg, workdir, align), data)
+        np.save(feats_path, feats)
+    k, tdim = cfg.audio.frames_per_token, cfg.audio.frames_per_token * cfg.audio.n_mels
+    net = VelocityNet(tdim, cfg.encoder.dim, fc.dim, fc.layers, fc.heads, dynamic=fc.dynamic)
+    net_w = wrap(net, world)
+    max_prefix = int(data.mel.shape[1] // k) - 1
+
+    def loss_fn(rng: np.random.Generator, step: int) -> torch.Tensor:
+        b = fc.batch_size
+        idx = rng.integers(0, len(data), b)
+        x1 = token_batch(data, idx, stats, k)  # [B, N, P]
+        cond = torch.from_numpy(feats[idx])  # [B, N, D]
+        noise = torch.randn_like(x1)
+        t = torch.sigmoid(torch.randn(b))  # logit-normal flow time
+        xt = (1 - t[:, None, None]) * noise + t[:, None, None] * x1
+        n = x1.shape[1]
+        lengths = np.where(rng.random(b) < fc.prefix_prob, rng.integers(1, max(2, min(max_prefix, 3 * n // 4)), b), 0)
+        ctx_mask = (torch.arange(n)[None] < torch.from_numpy(lengths)[:, None]).float()[..., None]  # [B, N, 1]
+        uncond = torch.from_numpy((rng.random(b) < fc.cond_dropout).astype(np.float32))
+        v = net_w(xt, t, cond, x1, ctx_mask, uncond)
+        w = 1 - ctx_mask
+        return ((v - (x1 - noise)).pow(2) * w).sum() / (w.sum() * x1.shape[-1])
+
+    name = flow_name(align, fc.dynamic)
+    run_stage(name, {"net": net_w}, loss_fn, fc, cfg, workdir, {"mel_stats": list(stats), "align": align})
+
+
+def stft_loss(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    total = torch.zeros(())
+    for n_fft in (256, 512, 1024):
+        win = torch.hann_window(n_fft)
+        sy = torch.stft(y, n_fft, n_fft // 4, window=win, return_complex=True).abs()
+        sx = torch.stft(x, n_fft, n_fft // 4, window=win, return_complex=True).abs()
+        sc = torch.linalg.norm(sy - sx) / torch.linalg.norm(sx).clamp_min(1e-6)
+        total = total + sc + F.l1_loss(torch.log(sy + 1e-5), torch.log(sx + 1e-5))
+    return total / 3
+
+
+def stage_vocoder(cfg: TrainConfig, workdir: Path) -> None:
+    vc, a = cfg.vocoder, cfg.audio
+    data, stats = _train_set(cfg, workdir)
+    _, world = dist_info()
+    voc = Vocoder(a.n_mels, a.n_fft, a.hop_length, vc.dim, vc.layers)
+    voc_w = wrap(voc, world)
+    mel_fn = log_mel(cfg)
+    n_frames = data.mel.shape[1]
+
+    def loss_fn(rng: np.random.Generator, step: int) -> torch.Tensor:
+        idx = rng.integers(0, len(data), vc.batch_size)
+        starts = rng.integers(0, n_frames - vc.crop_frames + 1, vc.batch_size)
+        mel = np.stack([data.mel[i, s : s + vc.crop_frames] for i, s in zip(idx, starts, strict=True)])
+        wav = np.stack([data.audio[i, s * a.hop_length : (s + vc.crop_frames) * a.hop_length]
+                        for i, s in zip(idx, starts, strict=True)])
+        mel_t = (torch.from_numpy(mel).float() - stats[0]) / stats[1]
+        x = torch.from_numpy(wav).float()
+        y = voc_w(mel_t)
+        mel_err = F.l1_loss(mel_fn(y), mel_fn(x))
+        return stft_loss(y, x) + 0.5 * mel_err
+
+    run_stage("vocoder", {"vocoder": voc_w}, loss_fn, vc, cfg, workdir, {"mel_stats": list(stats)})
+
+
+STAGES: dict[str, Callable[[TrainConfig, Path], None]] = {
+    "data": stage_data,
+    "audio_mae": stage_audio_mae,
+    "video_mae": stage_video_mae,
+    "align": stage_align,
+    "flow": stage_flow,
+    "vocoder": stage_vocoder,
+}

@@ -1,0 +1,180 @@
+"""The contract of a model package: ``model.json``, parsed by one frozen dataclass.
+
+A model package is a folder::
+
+    model.json            this contract (schema "foleyflow.model/1")
+    video_encoder.onnx    frames -> per-frame aligned video features   (once per window)
+    velocity.onnx         v(x_t, t, cond, ctx)                         (once per solver step)
+    vocoder.onnx          normalised log-mel -> waveform               (once per segment)
+
+``export`` writes it, ``runtime`` reads it; both use :class:`ModelSpec`.
+
+Graph contracts (B batch, T video frames == N audio tokens of the window,
+P = frames_per_token * n_mels, F = N * frames_per_token mel frames):
+
+- ``video_encoder``: ``frames`` float32 [B, T, 3, H, W] in [0, 1] -> ``features`` float32 [B, T, D]
+- ``velocity``: ``x`` [B, N, P], ``t`` [B], ``cond`` [B, N, D], ``ctx`` [B, N, P],
+  ``ctx_mask`` [B, N, 1] (1 where ``ctx`` is known), ``uncond`` [B] (1 drops the video
+  condition, for classifier-free guidance) -> ``v`` [B, N, P]
+- ``vocoder``: ``mel`` float32 [B, F, n_mels] (normalised) -> ``audio`` float32 [B, F * hop_length]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from .errors import ChecksumError, ModelPackageError
+
+SCHEMA = "foleyflow.model/1"
+GRAPH_NAMES = ("video_encoder", "velocity", "vocoder")
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One named input or output of a graph; ``shape`` uses names for dynamic axes."""
+
+    name: str
+    shape: tuple[int | str, ...]
+    dtype: str = "float32"
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    file: str
+    sha256: str
+    size: int
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Every constant the runtime needs to run a package, and its graphs."""
+
+    name: str
+    version: str
+    # audio
+    sample_rate: int  # Hz of the model's audio (the runtime resamples to 48 kHz)
+    n_fft: int
+    hop_length: int  # samples per mel frame
+    n_mels: int
+    mel_fmin: float
+    mel_fmax: float
+    mel_mean: float  # log-mel normalisation: (log(mel) - mean) / std
+    mel_std: float
+    frames_per_token: int  # mel frames per audio token
+    # video
+    video_fps_num: int  # the model's video rate, exactly num/den (== token rate)
+    video_fps_den: int
+    frame_size: int  # frames are frame_size x frame_size RGB
+    feature_dim: int  # D of the video features
+    # streaming
+    segment_tokens: int  # tokens per segment window
+    context_tokens: int  # tokens of the previous segment given as context
+    # sampler defaults
+    default_steps: int
+    solver: str
+    guidance: float
+    graphs: dict[str, GraphSpec] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)  # provenance, free-form
+    schema: str = SCHEMA
+
+    # -- derived constants -------------------------------------------------
+    @property
+    def video_fps(self) -> Fraction:
+        return Fraction(self.video_fps_num, self.video_fps_den)
+
+    @property
+    def token_dim(self) -> int:
+        return self.frames_per_token * self.n_mels
+
+    @property
+    def samples_per_token(self) -> int:
+        return self.frames_per_token * self.hop_length
+
+    @property
+    def segment_seconds(self) -> float:
+        return self.segment_tokens * self.samples_per_token / self.sample_rate
+
+    # -- JSON ----------------------------------------------------------------
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], path: Path | None = None) -> ModelSpec:
+        if not isinstance(data, dict):
+            raise ModelPackageError("model.json is not a JSON object", path)
+        schema = data.get("schema")
+        if schema != SCHEMA:
+            raise ModelPackageError(f"unknown schema version {schema!r} (this runtime reads {SCHEMA!r})", path)
+        try:
+            graphs = {
+                name: GraphSpec(
+                    file=g["file"],
+                    sha256=g["sha256"],
+                    size=int(g["size"]),
+                    inputs=tuple(TensorSpec(t["name"], tuple(t["shape"]), t.get("dtype", "float32")) for t in g["inputs"]),
+                    outputs=tuple(TensorSpec(t["name"], tuple(t["shape"]), t.get("dtype", "float32")) for t in g["outputs"]),
+                )
+                for name, g in data["graphs"].items()
+            }
+            fields = {k: v for k, v in data.items() if k not in ("graphs",)}
+            spec = cls(graphs=graphs, **fields)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelPackageError(f"model.json is malformed: {exc}", path) from exc
+        missing = [n for n in GRAPH_NAMES if n not in spec.graphs]
+        if missing:
+            raise ModelPackageError(f"model.json names no graph for {', '.join(missing)}", path)
+        if spec.video_fps != Fraction(spec.sample_rate, spec.samples_per_token):
+            raise ModelPackageError(
+                f"video rate {spec.video_fps} differs from the token rate "
+                f"{Fraction(spec.sample_rate, spec.samples_per_token)}",
+                path,
+            )
+        if not 0 <= spec.context_tokens < spec.segment_tokens:
+            raise ModelPackageError("context_tokens must be in [0, segment_tokens)", path)
+        return spec
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_spec(package: str | Path) -> ModelSpec:
+    """Parse ``package/model.json`` (no checksum work)."""
+    package = Path(package)
+    path = package / "model.json"
+    if not package.is_dir():
+        raise ModelPackageError("model package folder not found", package)
+    if not path.is_file():
+        raise ModelPackageError("model.json is missing from the model package", path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelPackageError(f"cannot read model.json: {exc}", path) from exc
+    return ModelSpec.from_dict(data, path)
+
+
+def verify_package(package: str | Path, spec: ModelSpec | None = None) -> ModelSpec:
+    """Check that every graph file exists and matches its sha256; return the spec."""
+    package = Path(package)
+    spec = spec or read_spec(package)
+    for name, graph in spec.graphs.items():
+        f = package / graph.file
+        if f.resolve().parent != package.resolve():
+            raise ModelPackageError(f"graph {name} points outside the package: {graph.file!r}", package / "model.json")
+        if not f.is_file():
+            raise ModelPackageError(f"graph {name} is missing", f)
+        digest = sha256_file(f)
+        if digest != graph.sha256:
+            raise ChecksumError(f"sha256 mismatch for graph {name}: expected {graph.sha256}, got {digest}", f)
+    return spec

@@ -1,0 +1,80 @@
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from model_fixtures import DEFAULT_MODEL
+
+from foleyflow.runtime.errors import ChecksumError, FoleyFlowError, ModelPackageError
+from foleyflow.runtime.spec import SCHEMA, ModelSpec, read_spec, verify_package
+
+
+@pytest.fixture
+def package(tmp_path: Path) -> Path:
+    dst = tmp_path / "pkg"
+    shutil.copytree(DEFAULT_MODEL, dst)
+    return dst
+
+
+def test_default_package_parses_and_verifies():
+    spec = verify_package(DEFAULT_MODEL)
+    assert spec.schema == SCHEMA
+    assert spec.video_fps == spec.sample_rate / spec.samples_per_token
+    assert spec.token_dim == spec.frames_per_token * spec.n_mels
+    assert set(spec.graphs) == {"video_encoder", "velocity", "vocoder"}
+
+
+def test_json_round_trip_is_identity():
+    spec = read_spec(DEFAULT_MODEL)
+    assert ModelSpec.from_dict(json.loads(spec.to_json())) == spec
+
+
+def test_checksum_mismatch_is_typed_and_names_the_file(package: Path):
+    with open(package / "vocoder.onnx", "ab") as f:
+        f.write(b"\0")
+    with pytest.raises(ChecksumError) as e:
+        verify_package(package)
+    assert e.value.path == package / "vocoder.onnx"
+    assert "sha256" in str(e.value) and str(package / "vocoder.onnx") in str(e.value)
+
+
+def test_missing_graph(package: Path):
+    (package / "velocity.onnx").unlink()
+    with pytest.raises(ModelPackageError, match="graph velocity is missing"):
+        verify_package(package)
+
+
+def test_unknown_schema_version(package: Path):
+    data = json.loads((package / "model.json").read_text())
+    data["schema"] = "foleyflow.model/99"
+    (package / "model.json").write_text(json.dumps(data))
+    with pytest.raises(ModelPackageError, match="unknown schema version"):
+        read_spec(package)
+
+
+def test_malformed_json_and_missing_folder(package: Path, tmp_path: Path):
+    (package / "model.json").write_text("{not json")
+    with pytest.raises(ModelPackageError, match="cannot read model.json"):
+        read_spec(package)
+    with pytest.raises(ModelPackageError, match="folder not found"):
+        read_spec(tmp_path / "nope")
+
+
+def test_graph_path_cannot_leave_the_package(package: Path):
+    data = json.loads((package / "model.json").read_text())
+    data["graphs"]["vocoder"]["file"] = "../vocoder.onnx"
+    (package / "model.json").write_text(json.dumps(data))
+    with pytest.raises(ModelPackageError, match="outside the package"):
+        verify_package(package)
+
+
+def test_inconsistent_rates_rejected(package: Path):
+    data = json.loads((package / "model.json").read_text())
+    data["video_fps_num"] = 24
+    (package / "model.json").write_text(json.dumps(data))
+    with pytest.raises(ModelPackageError, match="token rate"):
+        read_spec(package)
+
+
+def test_every_error_derives_from_the_root():
+    assert issubclass(ChecksumError, ModelPackageError) and issubclass(ModelPackageError, FoleyFlowError)

@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+from model_fixtures import DEFAULT_MODEL
+
+from foleyflow.runtime.errors import CancelledError
+from foleyflow.runtime.session import FoleyModel
+from foleyflow.runtime.stream import SamplerSettings, generate_tokens, plan_segments
+
+
+@pytest.fixture(scope="module")
+def model() -> FoleyModel:
+    return FoleyModel.load(DEFAULT_MODEL, provider="cpu")
+
+
+def _frames(n: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        yield rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("total", [1, 99, 100, 101, 175, 176, 1000])
+def test_plan_covers_every_token_once_with_context(total):
+    segs = plan_segments(total, 100, 25)
+    covered = []
+    for s in segs:
+        assert s.end - s.start == 100
+        if s.index:
+            assert s.new_start - s.start >= 25
+        covered.extend(range(s.new_start, min(s.end, total)))
+    assert covered == list(range(total))
+
+
+def test_plan_for_nothing_is_empty():
+    assert plan_segments(0, 100, 25) == []
+
+
+def test_same_seed_same_tokens_other_seed_other_tokens(model):
+    s = SamplerSettings(seed=5, steps=4)
+    a = np.concatenate([t for _, t in generate_tokens(model, _frames(180), 180, s)])
+    b = np.concatenate([t for _, t in generate_tokens(model, list(_frames(180)), 180, s)])
+    c = np.concatenate([t for _, t in generate_tokens(model, _frames(180), 180, SamplerSettings(seed=6, steps=4))])
+    assert a.shape == (180, model.spec.token_dim)
+    assert np.array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_frames_are_pulled_one_window_at_a_time(model):
+    pulled = []
+
+    def counting():
+        for i, f in enumerate(_frames(400)):
+            pulled.append(i)
+            yield f
+
+    it = generate_tokens(model, counting(), 400, SamplerSettings(steps=2))
+    next(it)
+    assert len(pulled) == model.spec.segment_tokens  # not the whole clip
+    next(it)
+    assert len(pulled) <= 2 * model.spec.segment_tokens
+
+
+def test_short_frame_supply_holds_the_last_frame(model):
+    out = [t for _, t in generate_tokens(model, _frames(10), 120, SamplerSettings(steps=2))]
+    assert sum(len(t) for t in out) == 120
+
+
+def test_no_frames_at_all_is_an_error(model):
+    with pytest.raises(ValueError, match="no video frames"):
+        list(generate_tokens(model, iter([]), 50, SamplerSettings(steps=2)))
+
+
+def test_progress_and_cancel_between_segments(model):
+    seen = []
+    gen = generate_tokens(model, _frames(400), 400, SamplerSettings(steps=2), progress=lambda d, n: seen.append((d, n)),
+                          cancel=lambda: len(seen) >= 2)
+    got = []
+    with pytest.raises(CancelledError):
+        for item in gen:
+            got.append(item)
+    assert seen == [(1, 5), (2, 5)] and len(got) == 2
