@@ -1,0 +1,96 @@
+"""Packaging rules: one distribution, every subpackage in the wheel, torch only where it belongs."""
+
+import ast
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+
+REPO = Path(__file__).resolve().parents[1]
+TOP = {"export": "foleyflow.export", "runtime": "foleyflow.runtime", "plugin": "foleyflow.plugin", "ui": "foleyflow.ui"}
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+
+
+def _source_packages() -> set[str]:
+    found = set()
+    for folder, name in TOP.items():
+        for init in (REPO / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(REPO / folder).parts
+            found.add(".".join((name, *rel)))
+    return found
+
+
+def test_every_subpackage_is_declared():
+    declared = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    assert _source_packages() <= declared
+    assert not any(p.split(".")[0] in TOP for p in declared)  # no generic top-level names
+
+
+@pytest.mark.slow
+def test_wheel_holds_every_subpackage_and_no_tests(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                    str(tmp_path), str(REPO)], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("foley_flow-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    dirs = {n.rsplit("/", 1)[0].replace("/", ".") for n in names if n.endswith("__init__.py")}
+    assert _source_packages() | {"foleyflow"} <= dirs
+    assert not any(n.startswith(("tests/", "runtime/", "plugin/", "ui/", "export/")) for n in names)
+    entry = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "foleyflow = foleyflow.plugin.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+
+
+def test_torch_is_pinned_and_only_an_extra():
+    base = [Requirement(r) for r in PYPROJECT["project"]["dependencies"]]
+    assert not any(r.name == "torch" for r in base)
+    (torch_req,) = [Requirement(r) for r in PYPROJECT["project"]["optional-dependencies"]["train"]
+                    if r.startswith("torch")]
+    assert str(torch_req.specifier) == "==2.13.0"
+
+
+@pytest.mark.parametrize("env", [
+    {"sys_platform": "linux", "platform_machine": "x86_64"},
+    {"sys_platform": "linux", "platform_machine": "aarch64"},
+    {"sys_platform": "darwin", "platform_machine": "arm64"},
+    {"sys_platform": "win32", "platform_machine": "AMD64"},
+])
+def test_exactly_one_onnxruntime_per_platform(env):
+    reqs = [Requirement(r) for r in PYPROJECT["project"]["dependencies"]]
+    ort = [r.name for r in reqs if r.name in ("onnxruntime", "onnxruntime-gpu")
+           and Marker(str(r.marker)).evaluate(env)]
+    assert len(ort) == 1
+    if env["sys_platform"] == "darwin":
+        assert ort == ["onnxruntime"]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    mods = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            mods |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            mods.add(node.module)
+    return mods
+
+
+def test_runtime_imports_nothing_of_ours_and_no_torch():
+    for f in (REPO / "runtime").rglob("*.py"):
+        for mod in _imports(f):
+            assert not mod.startswith(("torch", "foleyflow")), f"{f} imports {mod}"
+
+
+@pytest.mark.parametrize("folder", ["plugin", "ui"])
+def test_plugin_and_ui_never_import_torch(folder):
+    for f in (REPO / folder).rglob("*.py"):
+        assert not any(m.startswith("torch") for m in _imports(f)), f
+
+
+def test_importing_runtime_leaves_torch_unloaded():
+    code = ("import sys, foleyflow.runtime.generate, foleyflow.runtime.session; "
+            "sys.exit(1 if 'torch' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
