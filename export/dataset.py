@@ -52,7 +52,7 @@ def render_set(cfg: TrainConfig, seeds: list[int], world_config=None) -> ClipSet
 
     d, a = cfg.data, cfg.audio
     mel_fn = log_mel(cfg)
-    frames, audio, mels, events = [], [], [], []
+    frames, audio, events = [], [], []
     for i, seed in enumerate(seeds):
         clip = render_clip(seed, d.duration, Fraction(d.fps), d.render_size, a.sample_rate, world_config)
         frames.append(downsample(clip.frames, d.frame_size))

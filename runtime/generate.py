@@ -76,7 +76,7 @@ def generate_audio(model: FoleyModel, frames: Iterable[np.ndarray], n_samples: i
     hist_start, done, emitted = 0, 0, 0  # in mel frames
     tail: np.ndarray | None = None
     n_total_frames = total_tokens * spec.frames_per_token
-    for seg, tokens in generate_tokens(model, frames, total_tokens, settings, progress, cancel):
+    for _seg, tokens in generate_tokens(model, frames, total_tokens, settings, progress, cancel):
         mel_hist = np.concatenate([mel_hist, tokens.reshape(-1, spec.n_mels)])
         done += len(tokens) * spec.frames_per_token
         final = done >= n_total_frames

@@ -1,10 +1,10 @@
 import json
 import shutil
-import tomllib
 from pathlib import Path
 
 import jsonschema
 import pytest
+import tomllib
 
 from foleyflow.plugin.manifest import check_models, load_manifest, model_files
 

@@ -9,6 +9,7 @@ import av
 import numpy as np
 import pytest
 import soundfile as sf
+
 from foleyflow.export.data import video_io
 from foleyflow.export.data.video_io import write_video, write_wav
 from foleyflow.export.data.world import render_clip

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from foleyflow.export.data import world
 from foleyflow.export.data.world import (
     MATERIALS,
