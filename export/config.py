@@ -29,7 +29,7 @@ class DataConfig:
     render_size: int = 64  # rendered at this size, area-downsampled to frame_size
     frame_size: int = 32  # what the video encoder sees
     fps: int = 25  # model video rate == token rate (sample_rate / (hop * frames_per_token))
-    workers: int = 1
+    world: str = "impacts"  # "impacts" (the first world: impacts only) or "full" (every sound class)
 
 
 @dataclass

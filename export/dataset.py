@@ -47,14 +47,28 @@ def log_mel(cfg: TrainConfig) -> LogMel:
     return LogMel(a.sample_rate, a.n_fft, a.hop_length, a.n_mels, a.fmin, a.fmax)
 
 
-def render_set(cfg: TrainConfig, seeds: list[int], world_config=None) -> ClipSet:
+def world_config(name: str):
+    """The world's parameter ranges by name: "impacts" (the first world) or "full"."""
+    from .data import world
+
+    if name == "impacts":
+        return world.impacts_config() if hasattr(world, "impacts_config") else None
+    if name == "full":
+        return world.WorldConfig()
+    if name == "ood":
+        return world.ood_config()
+    raise ValueError(f"unknown world {name!r} (impacts, full, ood)")
+
+
+def render_set(cfg: TrainConfig, seeds: list[int], world_cfg=None) -> ClipSet:
     from .data.world import render_clip
 
     d, a = cfg.data, cfg.audio
+    world_cfg = world_cfg if world_cfg is not None else world_config(d.world)
     mel_fn = log_mel(cfg)
     frames, audio, events = [], [], []
     for i, seed in enumerate(seeds):
-        clip = render_clip(seed, d.duration, Fraction(d.fps), d.render_size, a.sample_rate, world_config)
+        clip = render_clip(seed, d.duration, Fraction(d.fps), d.render_size, a.sample_rate, world_cfg)
         frames.append(downsample(clip.frames, d.frame_size))
         audio.append(clip.audio.astype(np.float32))
         events.append([{"time": e.time, "kind": e.kind, "material": e.material, "strength": e.strength}

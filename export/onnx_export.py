@@ -122,7 +122,7 @@ def export_package(ckpt_dir: str | Path, out: str | Path, flow: str = "flow_mask
             frames_per_token=a.frames_per_token, video_fps_num=d.fps, video_fps_den=1, frame_size=s,
             feature_dim=dim, segment_tokens=n_tok, context_tokens=fc.context_tokens,
             default_steps=fc.default_steps, solver="euler", guidance=fc.guidance, graphs=graphs,
-            training={**meta, "parity_max_abs_diff": parity, "config": cfg.to_dict()}, schema=SCHEMA,
+            training={**meta, "world": cfg.data.world, "parity_max_abs_diff": parity, "config": cfg.to_dict()}, schema=SCHEMA,
         )
         (staging / "model.json").write_text(spec.to_json(), encoding="utf-8")
         verify_package(staging, ModelSpec.from_dict(json.loads((staging / "model.json").read_text())))

@@ -13,7 +13,7 @@ import numpy as np
 
 from .audio import OUTPUT_RATE, Upsampler, crossfade, edge_fade_gain, soft_limit
 from .errors import ModelPackageError
-from .session import FoleyModel
+from .session import Backend
 from .spec import ModelSpec
 from .stream import Cancel, Progress, SamplerSettings, generate_tokens
 
@@ -42,7 +42,7 @@ def settings_for(spec: ModelSpec, seed: int = 0, steps: int | None = None, guida
                            solver=solver or spec.solver, grid=grid)
 
 
-def generate_audio(model: FoleyModel, frames: Iterable[np.ndarray], n_samples: int, *, seed: int = 0,
+def generate_audio(model: Backend, frames: Iterable[np.ndarray], n_samples: int, *, seed: int = 0,
                    steps: int | None = None, guidance: float | None = None, solver: str | None = None,
                    grid: str = "uniform", progress: Progress | None = None,
                    cancel: Cancel | None = None) -> Iterator[np.ndarray]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import onnxruntime as ort
@@ -34,6 +35,23 @@ def _check_io(sess: ort.InferenceSession, name: str, spec: ModelSpec, path: Path
             if isinstance(have, int) and isinstance(want, int) and have != want:
                 raise GraphShapeError(f"graph {name} input {t.name} has shape {i.shape}, model.json says {list(t.shape)}",
                                       path)
+
+
+class Backend(Protocol):
+    """What the sampler needs of a model: its contract and its three graphs.
+
+    FoleyModel runs them with ONNX Runtime; foleyflow.export.torch_backend runs the
+    same modules in PyTorch eager, so both pipelines share one sampler.
+    """
+
+    spec: ModelSpec
+
+    def encode_video(self, frames: np.ndarray) -> np.ndarray: ...
+
+    def velocity(self, x: np.ndarray, t: np.ndarray, cond: np.ndarray, ctx: np.ndarray, ctx_mask: np.ndarray,
+                 uncond: np.ndarray) -> np.ndarray: ...
+
+    def vocode(self, mel: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import CancelledError
-from .session import FoleyModel
+from .session import Backend
 from .solvers import GRIDS, SOLVERS
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class SamplerSettings:
     grid: str = "uniform"
 
 
-def make_velocity(model: FoleyModel, cond: np.ndarray, ctx: np.ndarray, ctx_mask: np.ndarray,
+def make_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx_mask: np.ndarray,
                   guidance: float) -> Callable[[np.ndarray, float], np.ndarray]:
     """Velocity closure for one window: classifier-free guidance as a batch of two."""
     if guidance == 1.0:
@@ -102,7 +102,7 @@ def _frames_window(frames: Iterator[np.ndarray], buf: deque, buf_start: int, sta
     return np.ascontiguousarray(window.transpose(0, 3, 1, 2)[None], dtype=np.float32) / 255.0, buf_start
 
 
-def generate_tokens(model: FoleyModel, frames: Iterable[np.ndarray], total_tokens: int, settings: SamplerSettings,
+def generate_tokens(model: Backend, frames: Iterable[np.ndarray], total_tokens: int, settings: SamplerSettings,
                     progress: Progress | None = None, cancel: Cancel | None = None
                     ) -> Iterator[tuple[Segment, np.ndarray]]:
     """Yield (segment, new tokens [n_new, P]) per segment; tokens are normalised log-mel."""
