@@ -1,0 +1,79 @@
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import torch
+from tiny_training import TINY, tiny_config, trained_tiny
+
+from foleyflow.export.config import StageConfig, TrainConfig
+from foleyflow.export.train import load_checkpoint, lr_at, run_stage
+
+
+def test_every_stage_writes_a_weights_only_checkpoint():
+    wd = trained_tiny()
+    for name in ("audio_mae", "video_mae", "align_masked", "flow_masked_dynamic", "vocoder"):
+        ck = torch.load(wd / f"{name}.pt", map_location="cpu", weights_only=True)
+        assert ck["stage"] == name and "model" in ck and "config" in ck
+    assert (wd / "cache" / "train.npz").exists()
+
+
+def test_run_stage_resumes_where_it_stopped(tmp_path):
+    cfg = tiny_config()
+    lin = torch.nn.Linear(3, 1)
+    calls, current = [], [lin]
+
+    def loss_fn(rng, step):
+        calls.append(step)
+        return current[0](torch.ones(1, 3)).pow(2).sum()
+
+    run_stage("toy", {"m": lin}, loss_fn, StageConfig(steps=3, ckpt_every=1, warmup=1), cfg, tmp_path)
+    assert calls == [0, 1, 2] and load_checkpoint(tmp_path / "toy.pt")["step"] == 3
+    w_before = lin.weight.detach().clone()
+    lin2 = torch.nn.Linear(3, 1)
+    current[0] = lin2
+    calls.clear()
+    run_stage("toy", {"m": lin2}, loss_fn, StageConfig(steps=5, ckpt_every=1, warmup=1), cfg, tmp_path)
+    assert calls == [3, 4]  # resumed, not restarted
+    assert load_checkpoint(tmp_path / "toy.pt")["step"] == 5
+    assert not torch.equal(w_before, lin2.weight)  # trained on from the loaded weights
+
+
+def test_lr_schedule_warms_up_then_decays():
+    sc = StageConfig(steps=100, warmup=10, lr=1.0)
+    lrs = [lr_at(s, sc) for s in range(100)]
+    assert lrs[0] < lrs[9] == 1.0 and lrs[99] < 0.1 and all(a >= b for a, b in zip(lrs[10:], lrs[11:], strict=False))
+
+
+def test_config_round_trip_and_overrides():
+    cfg = TrainConfig().override(["flow.dim=64", "flow.dynamic=false", "align.method=contrastive", "seed=3"])
+    assert cfg.flow.dim == 64 and cfg.flow.dynamic is False and cfg.align.method == "contrastive" and cfg.seed == 3
+    assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    assert cfg.token_rate() == 25.0
+
+
+def test_masked_alignment_trains_the_video_encoder():
+    wd = trained_tiny()
+    mae = load_checkpoint(wd / "video_mae.pt")["model"]["encoder"]
+    aligned = load_checkpoint(wd / "align_masked.pt")["model"]["video"]
+    changed = [k for k in mae if not torch.equal(mae[k], aligned[k])]
+    assert changed, "the alignment stage must update the video encoder"
+
+
+def test_two_gloo_processes_train_a_stage(tmp_path):
+    wd = tmp_path / "ddp"
+    shutil.copytree(trained_tiny() / "cache", wd / "cache")
+    (wd / "config.json").write_text(json.dumps(tiny_config().to_dict()))
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+           "-m", "foleyflow.export.cli", "train", "--workdir", str(wd), "--stage", "audio_mae", "--threads", "1",
+           "--set", "audio_mae.steps=3"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    ck = load_checkpoint(wd / "audio_mae.pt")
+    assert ck["step"] == 3
+    assert all(np.isfinite(v.numpy()).all() for v in ck["model"]["encoder"].values())
+
+
+def test_tiny_config_is_tiny():
+    assert len(TINY) > 10 and tiny_config().flow.dim == 32
