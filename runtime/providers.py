@@ -59,12 +59,15 @@ def create_session(path: Path, requested: str = "auto", threads: int | None = No
     order = candidates(requested)
     if len(order) > 1:
         # a provider that cannot start is reported once, by us, not by onnxruntime's own logger
-        ort.set_default_logger_severity(3)
+        ort.set_default_logger_severity(4)
     try:
         sess = ort.InferenceSession(str(path), sess_options=session_options(threads), providers=order)
     except Exception as exc:  # onnxruntime raises its own untyped errors
         raise ModelPackageError(f"onnxruntime cannot load this graph: {exc}", path) from exc
     actual = sess.get_providers()[0]
+    if actual != order[0]:
+        log.info("%s is listed by onnxruntime but could not start here (missing GPU libraries?); using %s",
+                 order[0], actual)
     wanted = provider_name(requested)
     if wanted not in ("auto", "CPUExecutionProvider") and actual != wanted:
         raise ProviderError(f"{wanted} was asked for but cannot run here (onnxruntime fell back to {actual}); "

@@ -16,7 +16,7 @@ import onnxruntime as ort
 
 from .errors import GraphShapeError
 from .providers import create_session
-from .spec import GRAPH_NAMES, ModelSpec, sha256_file, verify_package
+from .spec import ModelSpec, sha256_file, verify_package
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,10 @@ class FoleyModel:
         spec = verify_package(package)
         sessions: dict[str, ort.InferenceSession] = {}
         actual = "CPUExecutionProvider"
-        for name in GRAPH_NAMES:
+        for name in ("velocity", "video_encoder", "vocoder"):
             path = package / spec.graphs[name].file
-            sess, actual_g = create_session(path, provider, threads)
+            # the first graph settles which provider runs; the others ask for that one only
+            sess, actual_g = create_session(path, provider if name == "velocity" else actual, threads)
             _check_io(sess, name, spec, path)
             sessions[name] = sess
             if name == "velocity":
