@@ -102,7 +102,8 @@ class TrainConfig:
                 continue
             cur = getattr(cfg, f.name)
             if hasattr(cur, "__dataclass_fields__"):
-                setattr(cfg, f.name, type(cur)(**d[f.name]))
+                known = {k.name for k in fields(cur)}  # keys of older configs that no longer exist are dropped
+                setattr(cfg, f.name, type(cur)(**{k: v for k, v in d[f.name].items() if k in known}))
             else:
                 setattr(cfg, f.name, d[f.name])
         return cfg

@@ -1,53 +1,183 @@
-import numpy as np
+"""Frames decoded and samples written for each timing case, checked to the frame and the sample."""
+
+import math
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
 import pytest
-from model_fixtures import DEFAULT_MODEL
+import soundfile as sf
+from conftest import write_indexed_video
 
-from foleyflow.runtime.audio import OUTPUT_RATE
-from foleyflow.runtime.generate import frames_needed, generate_audio
-from foleyflow.runtime.session import FoleyModel
+from foleyflow.plugin.clips import video_clips
+from foleyflow.plugin.errors import MediaError
+from foleyflow.plugin.generate import GenerateOptions, default_model_dir, generate_take, run_jobs, take_paths
+from foleyflow.plugin.media import MediaResolver
+from foleyflow.plugin.selection import plan
 
-
-@pytest.fixture(scope="module")
-def model() -> FoleyModel:
-    return FoleyModel.load(DEFAULT_MODEL, provider="cpu")
-
-
-def _frames(n: int, seed: int = 1) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return [rng.integers(0, 256, (32, 32, 3), dtype=np.uint8) for _ in range(n)]
+RT = otio.opentime.RationalTime
+TR = otio.opentime.TimeRange
+NTSC = 24000 / 1001
+P24 = Fraction(1001, 24000)
 
 
-@pytest.mark.parametrize("n_samples", [1, 1919, 1920, 48000, 200_001, 480_000])
-def test_output_length_is_exact(model, n_samples):
-    frames = _frames(frames_needed(model.spec, n_samples))
-    chunks = list(generate_audio(model, frames, n_samples, steps=2))
-    y = np.concatenate(chunks)
-    assert len(y) == n_samples and y.dtype == np.float32
-    assert np.all(np.abs(y) <= 1.0) and np.isfinite(y).all()
+def timeline_with(items, rate=NTSC, tracks=None):
+    tl = otio.schema.Timeline(global_start_time=RT(0, rate))
+    track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+    track.extend(items)
+    tl.tracks.append(track)
+    return tl
 
 
-def test_frames_needed_matches_token_rate(model):
-    spec = model.spec
-    assert frames_needed(spec, OUTPUT_RATE * 4) == 4 * spec.video_fps
-    assert frames_needed(spec, 1) == 1
+def media_clip(path, start, dur, rate=NTSC, name="shot", available=None):
+    ref = otio.schema.ExternalReference(target_url=Path(path).as_uri(), available_range=available)
+    return otio.schema.Clip(name=name, media_reference=ref, source_range=TR(RT(start, rate), RT(dur, rate)))
 
 
-def test_same_seed_gives_identical_audio_and_streams_in_segments(model):
-    n = OUTPUT_RATE * 9
-    frames = _frames(frames_needed(model.spec, n))
-    a = list(generate_audio(model, iter(frames), n, seed=11, steps=3))
-    b = list(generate_audio(model, (f for f in frames), n, seed=11, steps=3))
-    assert len(a) > 1  # one chunk per segment, not one array at the end
-    assert np.array_equal(np.concatenate(a), np.concatenate(b))
-    c = np.concatenate(list(generate_audio(model, iter(frames), n, seed=12, steps=3)))
-    assert not np.allclose(np.concatenate(a), c)
+def jobs_of(tl, rate):
+    return plan(video_clips(tl, Fraction(rate)), MediaResolver(None))
 
 
-def test_clip_edges_are_faded(model):
-    n = OUTPUT_RATE * 2
-    y = np.concatenate(list(generate_audio(model, _frames(frames_needed(model.spec, n)), n, steps=2)))
-    assert abs(y[0]) < 1e-3 and abs(y[-1]) < 1e-3
+def expected_indices(n_frames, media_of_k, file_rate):
+    return [math.floor(media_of_k(Fraction(k, 25)) * file_rate) for k in range(n_frames)]
 
 
-def test_zero_samples_yields_nothing(model):
-    assert list(generate_audio(model, _frames(1), 0)) == []
+def run_one(engine, job, tmp_path, **opts):
+    take = generate_take(engine, job, tmp_path / "wavs", GenerateOptions(**opts))
+    call = engine.model.calls[-1]
+    return take, call
+
+
+def check_wav(take, n):
+    for p in take.media:
+        info = sf.info(str(p))
+        assert (info.frames, info.samplerate, info.subtype) == (n, 48000, "PCM_24")
+
+
+def test_24000_1001_record_range_frames_and_samples(fake_engine, video_24, tmp_path):
+    gap = otio.schema.Gap(source_range=TR(RT(0, NTSC), RT(5, NTSC)))
+    tl = timeline_with([gap, media_clip(video_24, 10, 37)])
+    job = jobs_of(tl, NTSC)[0]
+    assert job.info.record_range == TR(RT(5, NTSC), RT(37, NTSC))
+    assert job.n_samples == 37 * 2002  # exact at 24000/1001
+    take, call = run_one(fake_engine, job, tmp_path)
+    n = math.ceil(Fraction(37 * 2002 * 25, 48000))
+    assert call["frames"] == expected_indices(n, lambda t: 10 * P24 + t, Fraction(24000, 1001))
+    assert call["frames"][:3] == [10, 10, 11]
+    check_wav(take, 37 * 2002)
+    assert take.record_range == job.info.record_range
+
+
+def test_speed_change_consumes_media_faster(fake_engine, video_24, tmp_path):
+    c = media_clip(video_24, 10, 24)
+    c.effects.append(otio.schema.LinearTimeWarp(time_scalar=2.0))
+    job = jobs_of(timeline_with([c]), NTSC)[0]
+    assert job.info.record_range.duration == RT(24, NTSC) and job.n_samples == 24 * 2002
+    take, call = run_one(fake_engine, job, tmp_path)
+    assert call["frames"] == expected_indices(len(call["frames"]), lambda t: 10 * P24 + 2 * t, Fraction(24000, 1001))
+    assert call["frames"][-1] >= 10 + 2 * 23 - 1
+    check_wav(take, 24 * 2002)
+
+
+def test_freeze_frame_holds_one_frame(fake_engine, video_24, tmp_path):
+    c = media_clip(video_24, 42, 30)
+    c.effects.append(otio.schema.FreezeFrame())
+    take, call = run_one(fake_engine, jobs_of(timeline_with([c]), NTSC)[0], tmp_path)
+    assert set(call["frames"]) == {42}
+    check_wav(take, 30 * 2002)
+
+
+def test_nested_stack_with_speed(fake_engine, video_24, tmp_path):
+    # a stack at half speed, trimmed to its frames 4..20, holding a clip from media frame 30
+    inner = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+    inner.append(media_clip(video_24, 30, 40))
+    stack = otio.schema.Stack(name="nest", source_range=TR(RT(4, NTSC), RT(20, NTSC)))
+    stack.append(inner)
+    stack.effects.append(otio.schema.LinearTimeWarp(time_scalar=0.5))
+    gap = otio.schema.Gap(source_range=TR(RT(0, NTSC), RT(3, NTSC)))
+    job = jobs_of(timeline_with([gap, stack]), NTSC)[0]
+    assert job.info.id == "V1:1.0.0" and job.info.record_range == TR(RT(3, NTSC), RT(20, NTSC))
+    take, call = run_one(fake_engine, job, tmp_path)
+    # record r (from 3 frames) -> stack time 4 + r/2 frames -> media 30 + that
+    assert call["frames"] == expected_indices(len(call["frames"]), lambda t: (34 * P24) + t / 2, Fraction(24000, 1001))
+    check_wav(take, 20 * 2002)
+
+
+def test_transition_generates_under_the_crossfade(fake_engine, video_24, tmp_path):
+    a, b = media_clip(video_24, 0, 20, name="a"), media_clip(video_24, 50, 20, name="b")
+    tr = otio.schema.Transition(in_offset=RT(3, NTSC), out_offset=RT(4, NTSC))
+    jobs = jobs_of(timeline_with([a, tr, b]), NTSC)
+    assert [j.info.record_range for j in jobs] == [TR(RT(0, NTSC), RT(24, NTSC)), TR(RT(17, NTSC), RT(23, NTSC))]
+    take, call = run_one(fake_engine, jobs[1], tmp_path)
+    assert call["frames"][0] == 47  # 3 frames before b's cut-in
+    check_wav(take, 23 * 2002)
+
+
+def test_15fps_clip_in_30fps_sequence(fake_engine, tmp_path):
+    video = write_indexed_video(tmp_path / "m" / "fifteen.mp4", 60, Fraction(15))
+    tl = timeline_with([otio.schema.Gap(source_range=TR(RT(0, 30), RT(10, 30))), media_clip(video, 4, 20, rate=15)],
+                       rate=30)
+    job = jobs_of(tl, 30)[0]
+    assert job.info.record_range == TR(RT(10, 30), RT(40, 30)) and job.n_samples == 64000
+    take, call = run_one(fake_engine, job, tmp_path)
+    assert call["frames"] == expected_indices(len(call["frames"]), lambda t: Fraction(4, 15) + t, Fraction(15))
+    check_wav(take, 64000)
+
+
+def test_media_start_from_reference_and_from_file_timecode(fake_engine, tmp_path):
+    plain = write_indexed_video(tmp_path / "m" / "plain.mp4", 48, Fraction(24))
+    tc = write_indexed_video(tmp_path / "m" / "tc.mov", 48, Fraction(24), timecode="01:00:00:00")
+    by_ref = media_clip(plain, 86410, 12, rate=24, available=TR(RT(86400, 24), RT(48, 24)))
+    by_tc = media_clip(tc, 86420, 12, rate=24)
+    jobs = jobs_of(timeline_with([by_ref, by_tc], rate=24), 24)
+    _, call = run_one(fake_engine, jobs[0], tmp_path)
+    assert call["frames"][0] == 10
+    _, call = run_one(fake_engine, jobs[1], tmp_path)
+    assert call["frames"][0] == 20
+
+
+def test_source_outside_the_media_fails_that_clip_only(fake_engine, video_24, tmp_path):
+    bad = media_clip(video_24, 86400, 10, name="needs a timecode")
+    good = media_clip(video_24, 0, 10, name="fine")
+    jobs = jobs_of(timeline_with([bad, good]), NTSC)
+    with pytest.raises(MediaError) as info:
+        generate_take(fake_engine, jobs[0], tmp_path, GenerateOptions())
+    assert "idx_2398.mp4" in str(info.value) and "start timecode" in str(info.value)
+    events = []
+    report = run_jobs(fake_engine, jobs, tmp_path / "wavs", GenerateOptions(), events.append)
+    assert [r.ok for r in report.results] == [False, True]
+    assert [e.kind for e in events if e.kind != "segments"] == ["clip-start", "clip-failed", "clip-start", "clip-done"]
+    assert report.audio_seconds == pytest.approx(10 * 1001 / 24000, abs=1 / 48000)
+
+
+def test_variations_and_seeds(fake_engine, video_24, tmp_path):
+    job = jobs_of(timeline_with([media_clip(video_24, 0, 10)]), NTSC)[0]
+    take = generate_take(fake_engine, job, tmp_path, GenerateOptions(seed=5, variations=3, steps=6, guidance=1.5))
+    assert [c["seed"] for c in fake_engine.model.calls] == [5, 6, 7]
+    assert [p.name for p in take.media] == ["V1_0_shot_seed5.wav", "V1_0_shot_seed6.wav", "V1_0_shot_seed7.wav"]
+    assert take.metadata["steps"] == 6 and take.metadata["guidance"] == 1.5 and take.metadata["seeds"] == [5, 6, 7]
+    assert take.metadata["model_checksum"] == "0" * 64 and take.metadata["model"] == "fake"
+    assert take_paths(job, tmp_path, GenerateOptions(seed=5, variations=3)) == list(take.media)
+
+
+def test_same_seed_same_bytes(fake_engine, video_24, tmp_path):
+    job = jobs_of(timeline_with([media_clip(video_24, 0, 10)]), NTSC)[0]
+    a = generate_take(fake_engine, job, tmp_path / "a", GenerateOptions(seed=1)).media[0].read_bytes()
+    b = generate_take(fake_engine, job, tmp_path / "b", GenerateOptions(seed=1)).media[0].read_bytes()
+    assert a == b
+
+
+def test_cancel_stops_the_run(fake_engine, video_24, tmp_path):
+    from foleyflow.runtime.errors import CancelledError
+
+    jobs = jobs_of(timeline_with([media_clip(video_24, 0, 100)]), NTSC)
+    with pytest.raises(CancelledError):
+        run_jobs(fake_engine, jobs, tmp_path, GenerateOptions(), cancel=lambda: True)
+    assert not any(tmp_path.rglob("*.wav"))
+
+
+def test_default_model_dir(monkeypatch, tmp_path):
+    monkeypatch.delenv("FOLEYFLOW_MODEL", raising=False)
+    assert default_model_dir() == Path(__file__).resolve().parents[1] / "models" / "default"
+    monkeypatch.setenv("FOLEYFLOW_MODEL", str(tmp_path))
+    assert default_model_dir() == tmp_path

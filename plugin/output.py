@@ -1,0 +1,187 @@
+"""Write the result timeline: format from the suffix, each format's limits, atomically.
+
+=========  ===========  ==========================================================
+suffix     adapter      what it carries / how it is handled
+=========  ===========  ==========================================================
+.otio      otio_json    everything; takes' WAVs by relative URL, variations kept
+.otioz     otioz        a zip with the media; references to files that do not
+                        exist (and generators) become MissingReference with the
+                        original URL in their metadata (OTIO 0.18.1 cannot bundle
+                        them); refuses to overwrite, so it is written to a new name
+.otiod     otiod        the same, as a folder
+.xml       fcp_xml      FCP7 XML: active take only; audio references need an
+                        available range at the timeline rate (ours have it);
+                        track names and metadata do not survive
+.fcpxml    fcpx_xml     Final Cut Pro X: active take only, one timeline
+.aaf       AAF          one rate throughout, empty mob ids for clips that have none
+.edl       (refused)    CMX 3600 holds one video track and no audio references
+=========  ===========  ==========================================================
+
+The input timeline is never overwritten unless asked (``in_place``), and then a
+backup copy is kept first.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+
+from .atomic import atomic_target, backup_copy
+from .errors import OutputError
+from .placement import NAMESPACE, file_url
+from .timing import exact_rate
+
+log = logging.getLogger(__name__)
+
+WRITE_ADAPTERS = {
+    ".otio": "otio_json",
+    ".otioz": "otioz",
+    ".otiod": "otiod",
+    ".xml": "fcp_xml",
+    ".fcpxml": "fcpx_xml",
+    ".aaf": "AAF",
+}
+REFUSED = {
+    ".edl": "an EDL (CMX 3600) holds one video track and no audio clip references, so it cannot carry the "
+            "Foley track; write .otio, .xml (FCP7), .fcpxml or .aaf instead",
+    ".ale": "an ALE is a clip list, not a timeline; write .otio, .xml (FCP7), .fcpxml or .aaf instead",
+}
+_BUNDLES = ("otioz", "otiod")
+
+
+def output_adapter(path: Path) -> str:
+    """The adapter that writes ``path``, or an OutputError saying why it cannot be written."""
+    suffix = path.suffix.lower()
+    if suffix in REFUSED:
+        raise OutputError(f"cannot write {suffix}: {REFUSED[suffix]}", path)
+    if suffix not in WRITE_ADAPTERS:
+        known = ", ".join(sorted(WRITE_ADAPTERS))
+        raise OutputError(f"unknown output format {suffix or '(no suffix)'!r}; write one of {known}", path)
+    return WRITE_ADAPTERS[suffix]
+
+
+def check_output(output: Path, input_path: Path, in_place: bool = False) -> str:
+    """Validate the output path before any work; return its adapter."""
+    adapter = output_adapter(output)
+    same = output.resolve() == input_path.resolve()
+    if same and not in_place:
+        raise OutputError("is the input timeline; it is never overwritten (write elsewhere, or pass --in-place, "
+                          "which keeps a backup)", output)
+    if in_place and not same:
+        raise OutputError("--in-place writes over the input timeline; do not give a different -o", output)
+    if output.is_dir() and adapter != "otiod":
+        raise OutputError("is a folder", output)
+    if not output.parent.exists():
+        raise OutputError("its folder does not exist", output.parent)
+    return adapter
+
+
+def url_policy(adapter: str, output: Path, absolute: bool = False) -> Callable[[Path], str]:
+    """How take WAVs are referenced: relative to the output for .otio, absolute ``file://`` elsewhere.
+
+    Bundles (.otioz/.otiod) copy the WAVs in and need to find them: absolute.
+    """
+    if adapter == "otio_json" and not absolute:
+        base = output.resolve().parent
+        return lambda p: file_url(p, base)
+    return lambda p: file_url(p)
+
+
+def prepare(timeline: otio.schema.Timeline, adapter: str) -> otio.schema.Timeline:
+    """A copy fitted to ``adapter``'s limits (only the active take where variations do not survive)."""
+    if adapter in ("otio_json",) + _BUNDLES:
+        return timeline
+    fitted = copy.deepcopy(timeline)
+    for clip in fitted.find_clips():
+        if NAMESPACE in (clip.metadata or {}) and len(clip.media_references()) > 1:
+            active = clip.media_reference
+            clip.set_media_references({otio.schema.Clip.DEFAULT_MEDIA_KEY: copy.deepcopy(active)},
+                                      otio.schema.Clip.DEFAULT_MEDIA_KEY)
+    return fitted
+
+
+# The FCPXML writer (otio-fcpx-xml-adapter) looks frame durations up by int(rate): only these rates
+# come out exact; at 24000/1001 it fails, and relabelled as 23.98 it writes durations 0.1 % off.
+FCPX_RATES = {Fraction(24), Fraction(25), Fraction(30), Fraction(50), Fraction(60)}
+
+
+def check_limits(adapter: str, timeline: otio.schema.Timeline, rate: Fraction, path: Path) -> None:
+    """OutputError, before any work, if ``adapter`` cannot carry this timeline exactly."""
+    if adapter == "fcpx_xml" and rate not in FCPX_RATES:
+        raise OutputError(f"the FCPXML writer cannot write a {rate} fps timeline exactly (it knows "
+                          f"{', '.join(str(r) for r in sorted(FCPX_RATES))} fps); write .xml (FCP7), .aaf or .otio",
+                          path)
+    if adapter == "AAF":
+        rates = sorted(rates_used(timeline))
+        if len(rates) > 1:
+            raise OutputError("AAF needs one frame rate throughout; this timeline uses "
+                              f"{', '.join(str(r) for r in rates)} fps; write .otio or .xml (FCP7)", path)
+
+
+def rates_used(timeline: otio.schema.Timeline) -> set[Fraction]:
+    """Every frame rate the timeline's items and references are expressed in."""
+    rates: set[Fraction] = set()
+    for thing in timeline.tracks.find_children():
+        rng = getattr(thing, "source_range", None)
+        if rng is not None and rng.duration.rate > 0:
+            rates.add(exact_rate(rng.duration.rate))
+        if isinstance(thing, otio.schema.Clip):
+            for ref in thing.media_references().values():
+                if ref.available_range is not None and ref.available_range.duration.rate > 0:
+                    rates.add(exact_rate(ref.available_range.duration.rate))
+    return rates
+
+
+def write_timeline(timeline: otio.schema.Timeline, path: str | Path, adapter: str | None = None,
+                   in_place: bool = False) -> Path | None:
+    """Write ``timeline`` to ``path`` atomically; with ``in_place`` keep a backup first (returned)."""
+    path = Path(path)
+    adapter = adapter or output_adapter(path)
+    backup = backup_copy(path) if in_place and path.exists() else None
+    if backup is not None:
+        log.info("kept a backup of %s as %s", path, backup)
+    fitted = prepare(timeline, adapter)
+    kwargs: dict[str, object] = {}
+    if adapter == "AAF":
+        kwargs["use_empty_mob_ids"] = True
+    if adapter in _BUNDLES:
+        kwargs["media_policy"] = "MissingIfNotFile"
+        _warn_unbundled(fitted, path)
+    try:
+        with atomic_target(path) as tmp:
+            otio.adapters.write_to_file(fitted, str(tmp), adapter_name=adapter, **kwargs)
+    except OutputError:
+        raise
+    except Exception as exc:  # adapters raise anything (ValueError, their own errors)
+        raise OutputError(f"the {adapter} writer failed: {exc}{_hint(adapter)}", path) from exc
+    return backup
+
+
+def _hint(adapter: str) -> str:
+    return {
+        "AAF": " (AAF needs one frame rate throughout the timeline)",
+        "fcp_xml": " (FCP7 XML needs SMPTE rates and available ranges on references)",
+    }.get(adapter, "")
+
+
+def _warn_unbundled(timeline: otio.schema.Timeline, path: Path) -> None:
+    from opentimelineio import url_utils
+
+    missing = []
+    for clip in timeline.find_clips():
+        ref = clip.media_reference
+        if isinstance(ref, otio.schema.ExternalReference) and ref.target_url:
+            local = url_utils.filepath_from_url(ref.target_url) if ref.target_url.startswith("file:") else ref.target_url
+            if not Path(local).is_file():
+                missing.append(clip.name)
+        elif not isinstance(ref, otio.schema.ExternalReference):
+            missing.append(clip.name)
+    if missing:
+        log.warning("%s: %d clip(s) have no media file to bundle (%s%s); they are written as missing references "
+                    "with their original URL in metadata", path, len(missing), ", ".join(missing[:5]),
+                    " ..." if len(missing) > 5 else "")

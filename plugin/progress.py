@@ -1,0 +1,38 @@
+"""A text progress bar on stderr (no dependency): redrawn in place on a terminal, lines elsewhere."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from .generate import Event
+
+
+class ProgressBar:
+    """Renders generation events: one bar per clip, segments filling it."""
+
+    def __init__(self, stream: TextIO | None = None, width: int = 28) -> None:
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._started = time.perf_counter()
+
+    def __call__(self, event: Event) -> None:
+        head = f"[{event.index + 1}/{event.total}] {event.job.info.id} {event.job.info.name}"
+        if event.kind == "segments" and self.tty:
+            frac = event.done / event.segments if event.segments else 0.0
+            fill = int(round(frac * self.width))
+            bar = "#" * fill + "-" * (self.width - fill)
+            self.stream.write(f"\r{head[:48]:48} [{bar}] {frac * 100:3.0f}%")
+            self.stream.flush()
+        elif event.kind == "clip-done":
+            self._end_line(f"{head}: done ({time.perf_counter() - self._started:.1f} s elapsed)")
+        elif event.kind == "clip-failed":
+            self._end_line(f"{head}: FAILED: {event.message}")
+
+    def _end_line(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r" + " " * 90 + "\r")
+        self.stream.write(text + "\n")
+        self.stream.flush()

@@ -1,0 +1,71 @@
+"""Write the takes' WAVs (48 kHz PCM_24, atomically) under names safe on every OS.
+
+A WAV is streamed chunk by chunk to a temporary name in its final folder and
+renamed over the final name only once it holds exactly the samples promised; a
+crash or a cancel leaves no half-written file under the final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from .atomic import temp_path
+from .errors import OutputError
+from .timing import SAMPLE_RATE
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+MAX_NAME = 96
+
+
+def safe_name(text: str, fallback: str = "clip") -> str:
+    """A file name part safe on Windows, macOS and Linux, from any text.
+
+    Keeps ASCII letters, digits, ``.``, ``_`` and ``-``; everything else (slashes,
+    ``:*?"<>|``, spaces, control characters) becomes ``_``. No leading dot or dash,
+    no trailing dot, no reserved device name (CON, NUL, COM1...), at most 96 chars.
+    """
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = _UNSAFE.sub("_", text).strip("._- ")
+    text = re.sub(r"_+", "_", text)[:MAX_NAME].rstrip(".")
+    if not text:
+        text = fallback
+    if text.split(".")[0].upper() in _WINDOWS_RESERVED:
+        text = "_" + text
+    return text
+
+
+def write_wav(path: str | Path, chunks: Iterable[np.ndarray], n_samples: int, sample_rate: int = SAMPLE_RATE) -> Path:
+    """Stream mono float chunks into a PCM_24 WAV of exactly ``n_samples`` samples.
+
+    The file appears under ``path`` only when whole; fewer or more samples than
+    promised is an OutputError and leaves nothing behind.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(path)
+    written = 0
+    try:
+        with sf.SoundFile(str(tmp), "w", samplerate=sample_rate, channels=1, subtype="PCM_24", format="WAV") as f:
+            for chunk in chunks:
+                chunk = np.asarray(chunk, dtype=np.float32).reshape(-1)  # [n] mono
+                if written + chunk.size > n_samples:
+                    raise OutputError(f"the generator gave more than the {n_samples} samples promised", path)
+                f.write(chunk)
+                written += chunk.size
+        if written != n_samples:
+            raise OutputError(f"the generator gave {written} samples, {n_samples} were promised", path)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return path
