@@ -71,7 +71,8 @@ def render_set(cfg: TrainConfig, seeds: list[int], world_cfg=None) -> ClipSet:
         clip = render_clip(seed, d.duration, Fraction(d.fps), d.render_size, a.sample_rate, world_cfg)
         frames.append(downsample(clip.frames, d.frame_size))
         audio.append(clip.audio.astype(np.float32))
-        events.append([{"time": e.time, "kind": e.kind, "material": e.material, "strength": e.strength}
+        events.append([{"time": e.time, "kind": e.kind, "material": e.material, "strength": e.strength,
+                        "end": getattr(e, "end", None)}
                        for e in clip.events])
         if (i + 1) % 200 == 0:
             log.info("rendered %d/%d clips", i + 1, len(seeds))

@@ -55,8 +55,7 @@ def render_eval_clips(spec: ModelSpec, split: str, n: int, duration: float = 4.0
     for seed in split_seeds(split, n):
         c = render_clip(seed, duration, Fraction(spec.video_fps), render_size, spec.sample_rate, cfg)
         label = world_label(c)
-        # contact onsets only: continuous sounds (scrape, roll, motor) start softly, not as onsets
-        onsets = np.array([e.time for e in c.events if e.kind == "impact"], dtype=np.float64)
+        onsets = np.array([e.time for e in c.events], dtype=np.float64)  # every event starts a sound
         clips.append(EvalClip(seed, downsample(c.frames, spec.frame_size), c.audio.astype(np.float32),
                               c.sample_rate, onsets, label, duration))
     return clips

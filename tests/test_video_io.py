@@ -12,7 +12,7 @@ import soundfile as sf
 
 from foleyflow.export.data import video_io
 from foleyflow.export.data.video_io import write_video, write_wav
-from foleyflow.export.data.world import render_clip
+from foleyflow.export.data.world import impacts_config, render_clip
 
 
 def _read(path: Path) -> tuple[np.ndarray, list[Fraction], av.video.stream.VideoStream, list[str]]:
@@ -32,7 +32,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def test_roundtrip_with_audio(tmp_path: Path) -> None:
     fps, sr = Fraction(24000, 1001), 16000
-    clip = render_clip(4, duration=2.0, fps=fps, size=64, sample_rate=sr)
+    clip = render_clip(4, duration=2.0, fps=fps, size=64, sample_rate=sr, config=impacts_config())  # clean content
     path = tmp_path / "clip.mp4"
     write_video(path, clip.frames, fps, clip.audio, sr)
     frames, times, vs, kinds = _read(path)
