@@ -40,16 +40,17 @@ from .wavio import safe_name, write_wav
 log = logging.getLogger(__name__)
 
 MODEL_ENV = "FOLEYFLOW_MODEL"
+OVERRUN_LIMIT = Fraction(1)  # seconds a clip may run past its media's ends (holding the edge frame)
 
 
 def default_model_dir() -> Path:
-    """``$FOLEYFLOW_MODEL``, else ``models/default`` of the installed repository."""
+    """``$FOLEYFLOW_MODEL``, else the bundled ``foleyflow.models`` package's ``default``."""
     env = os.environ.get(MODEL_ENV)
     if env:
         return Path(env)
-    import foleyflow.plugin
+    import foleyflow.models
 
-    return Path(foleyflow.plugin.__file__).resolve().parents[1] / "models" / "default"
+    return Path(foleyflow.models.__file__).resolve().parent / "default"
 
 
 @dataclass
@@ -164,24 +165,32 @@ def frame_times(job: Job, engine: Engine, media: MediaInfo) -> tuple[int, Iterat
 
 def _check_covers(job: Job, media: MediaInfo, tmap: TimeMap, t0: Fraction, n: int, fps: Fraction,
                   start: Fraction, origin: str) -> None:
-    """MediaError if the clip's source range lies outside the file; a warning if it runs past an end."""
+    """MediaError if the clip's source range lies outside the file, or runs past its ends by more than
+    OVERRUN_LIMIT (a clip longer than its media: the wrong or a shortened file); a warning for less."""
     if media.is_still or n == 0:
+        return
+    if media.duration <= 0:  # the container does not say: the reader holds the last frame and warns
+        log.debug("%s: the file does not give its duration; the source range is not checked", media.path)
         return
     duration = seconds(job.info.record_range.duration)
     first, last = tmap(t0) - start, tmap(t0 + duration) - start
     lo, hi = min(first, last), max(first, last)
     slack = media.frame_duration
+    src = job.info.source_range
+    r = Fraction(src.start_time.rate)
+    where = (f"clip {job.info.id} {job.info.name!r}: source {timecode(src.start_time, r)}-"
+             f"{timecode(src.end_time_exclusive(), r)} maps to {float(lo):.3f}-{float(hi):.3f} s of the file, "
+             f"which holds 0-{float(media.duration):.3f} s (media start from {origin})")
     if hi <= -slack or lo >= media.duration + slack:
-        src = job.info.source_range
-        r = Fraction(src.start_time.rate)
-        raise MediaError(
-            f"clip {job.info.id} {job.info.name!r}: source {timecode(src.start_time, r)}-"
-            f"{timecode(src.end_time_exclusive(), r)} maps to {float(lo):.3f}-{float(hi):.3f} s of the file, "
-            f"which holds 0-{float(media.duration):.3f} s (media start from {origin}); "
-            "is this the right file, with its start timecode?", media.path)
+        raise MediaError(f"{where}; is this the right file, with its start timecode?", media.path)
+    overrun = max(Fraction(0), -lo) + max(Fraction(0), hi - media.duration)
+    if overrun > max(slack, OVERRUN_LIMIT):
+        raise MediaError(f"{where}: the clip is longer than its media by {float(overrun):.3f} s; "
+                         "is this the right file, or was it shortened?", media.path)
     if lo < -slack or hi > media.duration + slack:
-        log.warning("%s %r: the source range runs %s the media (%.3f-%.3f s of 0-%.3f s); holding the edge frame",
-                    job.info.id, job.info.name, "before the start of" if lo < -slack else "past the end of",
+        log.warning("%s: %s %r: the source range runs %s the media (%.3f-%.3f s of 0-%.3f s); holding the edge "
+                    "frame", media.path, job.info.id, job.info.name,
+                    "before the start of" if lo < -slack else "past the end of",
                     float(lo), float(hi), float(media.duration))
 
 
