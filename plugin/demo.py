@@ -57,15 +57,21 @@ DEMO_CLIPS = (
 )
 
 
-def render_media(folder: Path, clips: tuple[DemoClip, ...] = DEMO_CLIPS, size: int = MEDIA_SIZE) -> dict[str, Path]:
-    """Render each demo clip's synthetic scene to ``folder/NAME_RATE.mp4`` (with its synthetic sound)."""
-    from foleyflow.export.data.video_io import write_video
-    from foleyflow.export.data.world import render_clip
+def render_media(folder: Path, clips: tuple[DemoClip, ...] = DEMO_CLIPS, size: int = MEDIA_SIZE,
+                 world: str = "full") -> dict[str, Path]:
+    """Render each demo clip's synthetic scene to ``folder/NAME_RATE.mp4`` (with its synthetic sound).
 
+    ``world`` names the synthetic world's ranges: "impacts" (the first world) or "full".
+    """
+    from foleyflow.export.data import world as world_mod
+    from foleyflow.export.data.video_io import write_video
+
+    config = world_mod.impacts_config() if world == "impacts" else None
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
     for c in clips:
-        rendered = render_clip(c.seed, duration=c.duration, fps=c.fps, size=size, sample_rate=48000)
+        rendered = world_mod.render_clip(c.seed, duration=c.duration, fps=c.fps, size=size, sample_rate=48000,
+                                         config=config)
         path = folder / f"{c.name}_{float(c.fps):.3f}fps.mp4".replace(".000fps", "fps")
         write_video(path, rendered.frames, c.fps, audio=rendered.audio, sample_rate=rendered.sample_rate)
         paths[c.name] = path
@@ -134,15 +140,16 @@ def run_demo(out: Path = Path("out/demo"), model: Path | None = None, steps: int
     """Build the demo under ``out`` and generate its Foley; print a summary. Returns an exit code."""
     started = time.perf_counter()
     out = Path(out)
-    media = render_media(out / "media", clips)
+    model_dir = model or default_model_dir()
+    engine = Engine.load(model_dir, provider=provider)
+    # scenes from the world the model was trained on
+    media = render_media(out / "media", clips, world=str(engine.spec.training.get("world", "full")))
     timeline_path = out / "timeline.otio"
     write_timeline(build_timeline(media, out, clips), timeline_path)
     output = out / "timeline_foley.otio"
     request = GenerateRequest(timeline=timeline_path, output=output, options=GenerateOptions(seed=seed, steps=steps))
     plan_ = plan_run(request)
-    model_dir = model or default_model_dir()
     t0 = time.perf_counter()
-    engine = Engine.load(model_dir, provider=provider)
     outcome = execute(plan_, engine, on_event=ProgressBar())
     gen_wall = time.perf_counter() - t0
     if outcome.report.failed:
@@ -155,7 +162,7 @@ def run_demo(out: Path = Path("out/demo"), model: Path | None = None, steps: int
     print(f"demo: {len(plan_.jobs)} clips ({', '.join(p.name for p in media.values())}), "
           f"{float(rate_total):.2f} s of timeline")
     print(f"generated {audio:.2f} s of Foley in {gen_wall:.1f} s with {engine.spec.name} on {engine.model.provider} "
-          f"(real-time factor {gen_wall / audio:.2f}; {time.perf_counter() - started:.1f} s in all)")
+          f"({audio / gen_wall:.1f}x real time; {time.perf_counter() - started:.1f} s in all)")
     print(f"checked {checked} Foley clip(s): on their video clips' frames, WAVs 48 kHz PCM_24 of exact length")
     print(f"timeline  {timeline_path}\nwith Foley {output}\nWAVs      {plan_.wav_dir}/\nmedia     {out / 'media'}/")
     return 0
