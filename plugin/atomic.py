@@ -22,12 +22,72 @@ def temp_path(final: Path) -> Path:
     return final.with_name(f".{final.stem}.tmp-{os.getpid()}{final.suffix}")
 
 
+def remove_stale_temps(final: Path) -> list[Path]:
+    """Remove temporary names of ``final`` left by a process that no longer runs (one killed while
+    writing); a live process's are kept. Returns what was removed."""
+    removed: list[Path] = []
+    prefix, suffix = f".{final.stem}.tmp-", final.suffix
+    try:
+        entries = list(final.parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(suffix)):
+            continue
+        pid = name[len(prefix) : len(name) - len(suffix)]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            _remove(entry)
+            removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs (True when that cannot be told: nothing is removed then)."""
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, owned by someone else
+        return True
+    return True
+
+
+def check_fits(final: Path) -> None:
+    """OutputError, before any work, if ``final`` or its temporary name is too long for the file system
+    (a name over NAME_MAX bytes, usually 255, or a path over PATH_MAX, usually 4096)."""
+    folder = final.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    name_max = _pathconf(folder, "PC_NAME_MAX", 255)
+    path_max = _pathconf(folder, "PC_PATH_MAX", 4096)
+    for path in (final, temp_path(final)):
+        whole = path.absolute()
+        long = [part for part in whole.parts if len(os.fsencode(part)) > name_max]
+        if long:
+            raise OutputError(f"the name {long[0]!r} is longer than the {name_max} bytes this file system allows; "
+                              "choose a shorter output name", final)
+        if len(os.fsencode(str(whole))) >= path_max:
+            raise OutputError(f"the path of {path.name!r} is longer than the {path_max} bytes this system allows; "
+                              "write into a shallower folder", final)
+
+
+def _pathconf(folder: Path, name: str, default: int) -> int:
+    try:
+        return int(os.pathconf(folder, name))
+    except (AttributeError, OSError, ValueError):  # no pathconf (Windows) or no such limit
+        return default
+
+
 @contextlib.contextmanager
 def atomic_target(final: Path) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces ``final`` (file or folder)."""
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(final)
     _remove(tmp)
+    remove_stale_temps(final)
     try:
         yield tmp
         if not tmp.exists():

@@ -25,7 +25,14 @@ from opentimelineio.opentime import RationalTime
 
 from foleyflow.runtime.errors import FoleyFlowError
 
-from .errors import EXIT_NOTHING_TO_DO, EXIT_OK, EXIT_SOME_FAILED, SelectionError
+from .errors import (
+    EXIT_BAD_INPUT,
+    EXIT_NOTHING_TO_DO,
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    NothingToDoError,
+    SelectionError,
+)
 from .selection import Selection, parse_record_range
 from .timing import parse_rate
 
@@ -150,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("foleyflow: cancelled", file=sys.stderr)
         return EXIT_CANCELLED
+    except OSError as exc:  # the system refused a file operation nothing above turned into our own error
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"foleyflow: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 def _selection(args: argparse.Namespace) -> Selection:
@@ -217,8 +228,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
               f"({plan_.adapter})")
         return EXIT_OK if plan_.runnable else EXIT_NOTHING_TO_DO
     if not plan_.runnable:
-        print(f"foleyflow: nothing to do: {nothing_to_do_message(plan_)}", file=sys.stderr)
-        return EXIT_NOTHING_TO_DO
+        raise NothingToDoError(f"nothing to do: {nothing_to_do_message(plan_)}", request.timeline)
     model_dir = args.model or default_model_dir()
     t0 = time.perf_counter()
     engine = Engine.load(model_dir, provider=args.provider)

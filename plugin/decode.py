@@ -33,6 +33,21 @@ from .timing import exact_rate
 log = logging.getLogger(__name__)
 
 SEEK_AHEAD = Fraction(2)  # seconds: jump further than this ahead by seeking, not decoding
+# Frames larger than this are refused before any is decoded (a header can claim any size; one
+# decoded frame of 16000 x 16000 costs 384 MB). 12K camera media (12288 x 6480) fits.
+MAX_FRAME_SIDE = 16384
+MAX_FRAME_PIXELS = 1 << 27
+
+
+def check_stream(stream: av.video.stream.VideoStream, path: Path) -> None:
+    """MediaError if ``stream`` cannot be decoded here (no decoder) or claims a frame too large to decode."""
+    ctx = stream.codec_context
+    if ctx is None:
+        raise MediaError("its video codec is not one this FFmpeg build can decode (unsupported codec)", path)
+    width, height = int(ctx.width or 0), int(ctx.height or 0)
+    if width > MAX_FRAME_SIDE or height > MAX_FRAME_SIDE or width * height > MAX_FRAME_PIXELS:
+        raise MediaError(f"its frames are {width}x{height}, larger than this plugin decodes "
+                         f"(at most {MAX_FRAME_SIDE} a side and {MAX_FRAME_PIXELS} pixels)", path)
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,7 @@ def probe(path: str | Path) -> MediaInfo:
             if not container.streams.video:
                 raise MediaError("holds no video stream", path)
             stream = container.streams.video[0]
+            check_stream(stream, path)
             rate = stream.average_rate or stream.guessed_rate or stream.base_rate
             rate = exact_rate(Fraction(rate)) if rate else None
             tb = Fraction(stream.time_base) if stream.time_base else Fraction(1, av.time_base)
@@ -104,9 +120,16 @@ class FrameReader:
         self.size = int(size)
         try:
             self._container = av.open(str(self.path))
-            self._stream = self._container.streams.video[0]
-        except (av.error.FFmpegError, OSError, IndexError) as exc:
+        except (av.error.FFmpegError, OSError) as exc:
             raise MediaError(f"cannot open as video: {exc}", self.path) from exc
+        try:
+            if not self._container.streams.video:
+                raise MediaError("holds no video stream", self.path)
+            self._stream = self._container.streams.video[0]
+            check_stream(self._stream, self.path)
+        except MediaError:
+            self._container.close()
+            raise
         self._stream.thread_type = "AUTO"
         self._tb = Fraction(self._stream.time_base)
         self._start = self._stream.start_time or 0

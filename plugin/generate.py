@@ -66,7 +66,9 @@ class Engine:
         """Load a model package (checksums verified by the runtime)."""
         from foleyflow.runtime.generate import frames_needed, generate_audio
         from foleyflow.runtime.session import FoleyModel
+        from foleyflow.runtime.spec import read_spec
 
+        read_spec(package)  # a missing folder or model.json is said as such (not as a missing variant)
         return cls(FoleyModel.load(package, provider=provider), generate_audio, frames_needed)
 
     @property

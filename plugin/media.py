@@ -75,10 +75,20 @@ def reference_path(ref: otio.core.MediaReference | None) -> str | None:
         return None
     scheme = urlparse(url).scheme.lower()
     if scheme == "file":
-        return url_utils.filepath_from_url(url)
+        return path_from_file_url(url)
     if scheme == "" or (len(scheme) == 1 and _WINDOWS_PATH.match(url)):
         return url
     return None  # http:, s3:, ... not a local file
+
+
+# OTIO 0.18's filepath_from_url unquotes twice (unquote, then url2pathname unquotes again), so
+# "100%25" (a file named "100%") or "%2541" ("%41") decode wrong and the file is not found.
+_DOUBLE_UNQUOTE = url_utils.filepath_from_url("file:///a%2541") == "/aA"
+
+
+def path_from_file_url(url: str) -> str:
+    """The file path of a ``file://`` URL, percent-decoded exactly once (OTIO's Windows/UNC rules kept)."""
+    return url_utils.filepath_from_url(url.replace("%25", "%2525") if _DOUBLE_UNQUOTE else url)
 
 
 def _url_in_metadata(meta: object) -> str:

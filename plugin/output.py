@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
 import opentimelineio as otio
 
-from .atomic import atomic_target, backup_copy
+from .atomic import atomic_target, backup_copy, check_fits
 from .errors import OutputError
 from .placement import NAMESPACE, file_url
 from .timing import exact_rate
@@ -68,16 +69,24 @@ def output_adapter(path: Path) -> str:
 def check_output(output: Path, input_path: Path, in_place: bool = False) -> str:
     """Validate the output path before any work; return its adapter."""
     adapter = output_adapter(output)
-    same = output.resolve() == input_path.resolve()
-    if same and not in_place:
-        raise OutputError("is the input timeline; it is never overwritten (write elsewhere, or pass --in-place, "
-                          "which keeps a backup)", output)
-    if in_place and not same:
-        raise OutputError("--in-place writes over the input timeline; do not give a different -o", output)
-    if output.is_dir() and adapter != "otiod":
-        raise OutputError("is a folder", output)
-    if not output.parent.exists():
-        raise OutputError("its folder does not exist", output.parent)
+    try:
+        same = output.resolve() == input_path.resolve()
+        if same and not in_place:
+            raise OutputError("is the input timeline; it is never overwritten (write elsewhere, or pass --in-place, "
+                              "which keeps a backup)", output)
+        if in_place and not same:
+            raise OutputError("--in-place writes over the input timeline; do not give a different -o", output)
+        if output.is_dir() and adapter != "otiod":
+            raise OutputError("is a folder", output)
+        if not output.parent.exists():
+            raise OutputError("its folder does not exist", output.parent)
+        if not output.parent.is_dir():
+            raise OutputError("is not a folder", output.parent)
+        if not os.access(output.parent, os.W_OK | os.X_OK):  # EROFS even for root; permissions for others
+            raise OutputError("cannot be written into (a read-only file system, or no permission)", output.parent)
+    except OSError as exc:  # a name too long, a loop of links, a folder that cannot be searched
+        raise OutputError(f"cannot be used as the output: {exc.strerror or exc}", output) from exc
+    check_fits(output)
     return adapter
 
 
@@ -170,13 +179,13 @@ def _hint(adapter: str) -> str:
 
 
 def _warn_unbundled(timeline: otio.schema.Timeline, path: Path) -> None:
-    from opentimelineio import url_utils
+    from .media import path_from_file_url
 
     missing = []
     for clip in timeline.find_clips():
         ref = clip.media_reference
         if isinstance(ref, otio.schema.ExternalReference) and ref.target_url:
-            local = url_utils.filepath_from_url(ref.target_url) if ref.target_url.startswith("file:") else ref.target_url
+            local = path_from_file_url(ref.target_url) if ref.target_url.startswith("file:") else ref.target_url
             if not Path(local).is_file():
                 missing.append(clip.name)
         elif not isinstance(ref, otio.schema.ExternalReference):

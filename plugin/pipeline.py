@@ -11,6 +11,7 @@ timeline and write it atomically (the input is never modified)::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from .atomic import check_fits
 from .clips import ClipInfo, video_clips
 from .errors import NothingToDoError, OutputError
 from .generate import Engine, Event, GenerateOptions, RunReport, run_jobs, take_paths, wav_dir_for
@@ -83,6 +85,9 @@ def plan_run(request: GenerateRequest) -> RunPlan:
     resolver = MediaResolver(request.timeline, request.media_roots)
     jobs = plan(chosen, resolver)
     plan_ = RunPlan(request, loaded, clips, jobs, adapter, wav_dir_for(output))
+    for job in plan_.runnable:
+        for wav in plan_.wav_paths(job):
+            check_fits(wav)
     preflight(plan_, output)
     return plan_
 
@@ -124,9 +129,15 @@ def execute(
     if not plan_.runnable:
         raise NothingToDoError(nothing_to_do_message(plan_), request.timeline)
     output = request.timeline if request.in_place else request.output
-    report = run_jobs(engine, plan_.runnable, plan_.wav_dir, request.options, on_event, cancel)
+    fresh = not plan_.wav_dir.exists()
+    try:
+        report = run_jobs(engine, plan_.runnable, plan_.wav_dir, request.options, on_event, cancel)
+    except BaseException:  # a cancel: leave no empty WAV folder behind
+        _remove_if_empty(plan_.wav_dir, fresh)
+        raise
     outcome = Outcome(plan_, report, skipped=[j for j in plan_.jobs if not j.runnable])
     if not report.takes:
+        _remove_if_empty(plan_.wav_dir, fresh)
         return outcome
     url_for = url_policy(plan_.adapter, output, request.absolute_urls)
     base = rebase_take_urls(plan_.loaded.timeline, request.timeline.resolve().parent, url_for)
@@ -135,6 +146,13 @@ def execute(
     outcome.timeline = placed
     outcome.written = output
     return outcome
+
+
+def _remove_if_empty(folder: Path, created_by_us: bool) -> None:
+    """Remove the WAV folder this run created if it holds nothing (every clip failed, or a cancel)."""
+    if created_by_us:
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # fails, as it should, when anything is inside
 
 
 def missing_lines(jobs: Sequence[Job], limit: int = 6) -> list[str]:

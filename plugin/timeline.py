@@ -9,10 +9,14 @@ picked, and the choice is logged. The file is only read, never written.
 from __future__ import annotations
 
 import logging
+import math
+import re
+import zipfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import opentimelineio as otio
 
 from .errors import TimelineError
@@ -34,6 +38,15 @@ READ_ADAPTERS = {
 # formats that carry no frame rate: the reader needs one (--rate)
 RATELESS = {"cmx_3600", "ale"}
 DEFAULT_RATE = Fraction(24)
+# OTIO's C++ JSON reader recurses per nesting level and crashes the process (SIGSEGV) on a file
+# nested tens of thousands deep: such a file is refused before it reaches it. Real timelines nest a
+# few levels per stack; a bundle's content.otio is not inflated past MAX_JSON_BYTES (zip bombs).
+MAX_JSON_DEPTH = 1000
+MAX_JSON_BYTES = 1 << 30
+# No editing system writes times beyond days (timecode wraps at 24 h): larger ones are corrupt data
+# and would ask for absurd sample counts.
+MAX_SECONDS = 10 * 24 * 3600
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 
 
 @dataclass(frozen=True)
@@ -76,10 +89,11 @@ def read_timeline(path: str | Path, rate: Fraction | None = None, pick: str | in
         if rate is None:
             log.info("%s: %s carries no frame rate; reading at %s fps (use --rate)", path, adapter, DEFAULT_RATE)
         kwargs["rate"] = float(rate or DEFAULT_RATE)
+    _check_json(path, adapter)
     try:
         result = otio.adapters.read_from_file(str(path), adapter_name=adapter, **kwargs)
     except Exception as exc:  # adapters raise anything from ValueError to their own classes
-        hint = " (this format carries no frame rate: give it with --rate)" if adapter in RATELESS else ""
+        hint = " (this format carries no frame rate: give it with --rate)" if adapter in RATELESS and rate is None else ""
         raise TimelineError(f"cannot read as {adapter}: {exc}{hint}", path) from exc
     timelines = _timelines_in(result)
     if not timelines:
@@ -90,7 +104,86 @@ def read_timeline(path: str | Path, rate: Fraction | None = None, pick: str | in
         log.info("%s holds %d timelines (%s); using #%d %r", path, len(timelines), ", ".join(map(repr, names)),
                  index + 1, names[index])
     timeline = timelines[index]
+    check_times(timeline, path)
     return LoadedTimeline(timeline, path, adapter, timeline_rate(timeline, rate), index, names)
+
+
+def _check_json(path: Path, adapter: str) -> None:
+    """TimelineError for an OTIO JSON document too deep or too large to hand to OTIO's reader."""
+    if adapter not in ("otio_json", "otioz", "otiod"):
+        return
+    try:
+        if adapter == "otioz":
+            if not zipfile.is_zipfile(path):
+                raise TimelineError("is not a zip file (an .otioz is a zip holding content.otio)", path)
+            with zipfile.ZipFile(path) as z:
+                info = z.getinfo("content.otio")
+                if info.file_size > MAX_JSON_BYTES:
+                    raise TimelineError(f"its content.otio would inflate to {info.file_size} bytes "
+                                        f"(more than {MAX_JSON_BYTES}): refused", path)
+                data = z.read(info)
+        else:
+            doc = path / "content.otio" if adapter == "otiod" else path
+            if doc.stat().st_size > MAX_JSON_BYTES:
+                raise TimelineError(f"is larger than {MAX_JSON_BYTES} bytes: refused", doc)
+            data = doc.read_bytes()
+    except TimelineError:
+        raise
+    except KeyError as exc:
+        raise TimelineError("holds no content.otio (not an OTIO bundle)", path) from exc
+    except (OSError, zipfile.BadZipFile, RuntimeError, ValueError) as exc:  # zipfile raises these on damage
+        raise TimelineError(f"cannot read as {adapter}: {exc}", path) from exc
+    depth = json_depth(data)
+    if depth > MAX_JSON_DEPTH:
+        raise TimelineError(f"is nested {depth} levels deep (more than {MAX_JSON_DEPTH}): not a timeline OTIO "
+                            "can read safely", path)
+
+
+def json_depth(data: bytes) -> int:
+    """The deepest nesting of ``[``/``{`` in a JSON document (brackets inside strings do not count)."""
+    brackets = np.frombuffer(_JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS), np.uint8)
+    if brackets.size == 0:
+        return 0
+    steps = np.where((brackets == ord("[")) | (brackets == ord("{")), 1, -1)  # [n] +1 open, -1 close
+    return int(np.cumsum(steps).max())
+
+
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def check_times(timeline: otio.schema.Timeline, path: Path) -> None:
+    """TimelineError naming the item if a time of the timeline is not finite, has no positive rate,
+    lies beyond MAX_SECONDS, or a duration is negative: corrupt data, refused before any use."""
+
+    def check(t: otio.opentime.RationalTime, what: str, duration: bool = False) -> None:
+        value, rate = t.value, t.rate
+        if not (math.isfinite(value) and math.isfinite(rate)) or rate <= 0:
+            raise TimelineError(f"{what}: time {value!r} at rate {rate!r} is not a valid time", path)
+        if abs(value / rate) > MAX_SECONDS:
+            raise TimelineError(f"{what}: time {value / rate:.6g} s is out of range (more than {MAX_SECONDS} s)",
+                                path)
+        if duration and value < 0:
+            raise TimelineError(f"{what}: negative duration {value!r} at {rate!r} fps", path)
+
+    def check_range(r: otio.opentime.TimeRange | None, what: str) -> None:
+        if r is not None:
+            check(r.start_time, f"{what} start")
+            check(r.duration, f"{what} duration", duration=True)
+
+    if timeline.global_start_time is not None:
+        check(timeline.global_start_time, "the timeline's start time")
+    for thing in [timeline.tracks, *timeline.tracks.find_children()]:
+        what = f"{type(thing).__name__} {thing.name!r}"
+        if isinstance(thing, otio.schema.Transition):
+            check(thing.in_offset, f"{what} in offset", duration=True)
+            check(thing.out_offset, f"{what} out offset", duration=True)
+            continue
+        check_range(getattr(thing, "source_range", None), f"{what} source range")
+        for marker in getattr(thing, "markers", ()):
+            check_range(marker.marked_range, f"{what} marker {marker.name!r}")
+        if isinstance(thing, otio.schema.Clip):
+            for key, ref in thing.media_references().items():
+                check_range(ref.available_range, f"{what} media reference {key!r} available range")
 
 
 def _timelines_in(result: otio.core.SerializableObject) -> list[otio.schema.Timeline]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .atomic import temp_path
+from .atomic import remove_stale_temps, temp_path
 from .errors import OutputError
 from .timing import SAMPLE_RATE
 
@@ -50,22 +51,56 @@ def write_wav(path: str | Path, chunks: Iterable[np.ndarray], n_samples: int, sa
     promised is an OutputError and leaves nothing behind.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(path)
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()  # never write through whatever sits at the temporary name (a link, a leftover)
+        f = sf.SoundFile(str(tmp), "w", samplerate=sample_rate, channels=1, subtype="PCM_24", format="WAV")
+    except (OSError, RuntimeError) as exc:  # soundfile's LibsndfileError is a RuntimeError
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise OutputError(f"cannot write the WAV: {_reason(exc, path.parent)}", path) from exc
     written = 0
     try:
-        with sf.SoundFile(str(tmp), "w", samplerate=sample_rate, channels=1, subtype="PCM_24", format="WAV") as f:
-            for chunk in chunks:
-                chunk = np.asarray(chunk, dtype=np.float32).reshape(-1)  # [n] mono
-                if written + chunk.size > n_samples:
-                    raise OutputError(f"the generator gave more than the {n_samples} samples promised", path)
+        for chunk in chunks:
+            chunk = np.asarray(chunk, dtype=np.float32).reshape(-1)  # [n] mono
+            if written + chunk.size > n_samples:
+                raise OutputError(f"the generator gave more than the {n_samples} samples promised", path)
+            try:
                 f.write(chunk)
-                written += chunk.size
+            except (OSError, RuntimeError) as exc:  # a full disk, a vanished folder
+                raise OutputError(f"cannot write the WAV: {_reason(exc, path.parent)}", path) from exc
+            written += chunk.size
+        try:
+            f.close()
+        except (OSError, RuntimeError) as exc:
+            raise OutputError(f"cannot write the WAV: {_reason(exc, path.parent)}", path) from exc
         if written != n_samples:
             raise OutputError(f"the generator gave {written} samples, {n_samples} were promised", path)
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise OutputError(f"cannot write the WAV: {_reason(exc)}", path) from exc
     except BaseException:
+        with contextlib.suppress(Exception):
+            f.close()
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
     return path
+
+
+def _reason(exc: BaseException, folder: Path | None = None) -> str:
+    """An OS error's words without the path (the OutputError names it), else the exception's text;
+    libsndfile says only "System error.", so a (nearly) full disk is named from the free space."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc) or type(exc).__name__
+    if folder is not None:
+        with contextlib.suppress(OSError):
+            free = shutil.disk_usage(folder).free
+            if free < 1 << 20:
+                text += f" (No space left on device? {free} bytes free)"
+    return text

@@ -74,6 +74,7 @@ class FakeSpec:
     frame_size: int = 8
     default_steps: int = 4
     guidance: float = 2.0
+    training: dict = field(default_factory=lambda: {"world": "impacts"})
 
     @property
     def video_fps(self) -> Fraction:
