@@ -65,6 +65,8 @@ class FlowConfig(StageConfig):
     layers: int = 4
     heads: int = 6
     dynamic: bool = True  # per-token video condition; False = global-only baseline
+    finetune_video: bool = True  # train the aligned video encoder on with the flow (False: frozen features)
+    video_lr_scale: float = 0.5  # its learning rate relative to the flow's
     cond_dropout: float = 0.15  # for classifier-free guidance
     prefix_prob: float = 0.5  # share of batches trained with a known prefix (streaming infill)
     context_tokens: int = 25  # at run time: 1 s of the previous segment as context

@@ -47,7 +47,9 @@ def load_models(ckpt_dir: Path, flow: str) -> tuple[TrainConfig, VideoEncoder, V
     align = fck.get("align", cfg.align.method)
     e, a, fc = cfg.encoder, cfg.audio, cfg.flow
     venc = VideoEncoder(cfg.data.frame_size, e.dim, e.video_layers, e.heads)
-    venc.load_state_dict(load_checkpoint(ckpt_dir / f"align_{align}.pt")["model"]["video"])
+    # a flow trained with finetune_video carries its own copy of the video encoder
+    video_state = fck["model"].get("video") or load_checkpoint(ckpt_dir / f"align_{align}.pt")["model"]["video"]
+    venc.load_state_dict(video_state)
     net = VelocityNet(a.frames_per_token * a.n_mels, e.dim, fc.dim, fc.layers, fc.heads, dynamic=fc.dynamic)
     net.load_state_dict(fck["model"]["net"])
     vck = load_checkpoint(ckpt_dir / "vocoder.pt")
@@ -128,6 +130,7 @@ def export_package(ckpt_dir: str | Path, out: str | Path, flow: str = "flow_mask
         verify_package(staging, ModelSpec.from_dict(json.loads((staging / "model.json").read_text())))
         if out.exists():
             shutil.rmtree(out)
+        staging.chmod(0o755)  # mkdtemp makes it private
         staging.replace(out)
     finally:
         if staging.exists():

@@ -89,12 +89,16 @@ def run_stage(
     cfg: TrainConfig,
     workdir: Path,
     extra: dict | None = None,
+    lr_scale: dict[str, float] | None = None,
 ) -> dict:
     """Generic resumable loop: AdamW, warmup + cosine, grad clipping, atomic checkpoints."""
     rank, world = dist_info()
     path = workdir / f"{name}.pt"
-    params = [p for m in modules.values() for p in m.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=sc.lr, weight_decay=sc.weight_decay)
+    scale = lr_scale or {}
+    groups = [{"params": [p for p in m.parameters() if p.requires_grad], "lr_scale": scale.get(k, 1.0)}
+              for k, m in modules.items()]
+    params = [p for g in groups for p in g["params"]]
+    opt = torch.optim.AdamW(groups, lr=sc.lr, weight_decay=sc.weight_decay)
     step = 0
     if path.exists():
         ck = load_checkpoint(path)
@@ -119,7 +123,7 @@ def run_stage(
         m.train()
     while step < sc.steps:
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, sc)
+            g["lr"] = lr_at(step, sc) * g.get("lr_scale", 1.0)
         loss = loss_fn(rng, step)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -258,22 +262,33 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
     align = cfg.align.method
     data, stats = _train_set(cfg, workdir)
     _, world = dist_info()
-    feats_path = workdir / f"feats_{align}.npy"
-    if feats_path.exists():
-        feats = np.load(feats_path)
+    modules: dict[str, nn.Module] = {}
+    if fc.finetune_video:
+        # the aligned encoder trains on with the flow: its features must say *when*, to the token
+        venc = load_video_encoder(cfg, workdir, align).train()
+        modules["video"] = wrap(venc, world)
+        feats = None
     else:
-        feats = video_features(load_video_encoder(cfg, workdir, align), data)
-        np.save(feats_path, feats)
+        feats_path = workdir / f"feats_{align}.npy"
+        if feats_path.exists():
+            feats = np.load(feats_path)
+        else:
+            feats = video_features(load_video_encoder(cfg, workdir, align), data)
+            np.save(feats_path, feats)
     k, tdim = cfg.audio.frames_per_token, cfg.audio.frames_per_token * cfg.audio.n_mels
     net = VelocityNet(tdim, cfg.encoder.dim, fc.dim, fc.layers, fc.heads, dynamic=fc.dynamic)
     net_w = wrap(net, world)
+    modules["net"] = net_w
     max_prefix = int(data.mel.shape[1] // k) - 1
 
     def loss_fn(rng: np.random.Generator, step: int) -> torch.Tensor:
         b = fc.batch_size
         idx = rng.integers(0, len(data), b)
         x1 = token_batch(data, idx, stats, k)  # [B, N, P]
-        cond = torch.from_numpy(feats[idx])  # [B, N, D]
+        if feats is None:
+            cond = modules["video"](video_batch(data, idx, rng))  # [B, N, D]
+        else:
+            cond = torch.from_numpy(feats[idx])  # [B, N, D]
         noise = torch.randn_like(x1)
         t = torch.sigmoid(torch.randn(b))  # logit-normal flow time
         xt = (1 - t[:, None, None]) * noise + t[:, None, None] * x1
@@ -286,7 +301,8 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         return ((v - (x1 - noise)).pow(2) * w).sum() / (w.sum() * x1.shape[-1])
 
     name = flow_name(align, fc.dynamic)
-    run_stage(name, {"net": net_w}, loss_fn, fc, cfg, workdir, {"mel_stats": list(stats), "align": align})
+    run_stage(name, modules, loss_fn, fc, cfg, workdir, {"mel_stats": list(stats), "align": align},
+              lr_scale={"video": fc.video_lr_scale})
 
 
 def stft_loss(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
