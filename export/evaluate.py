@@ -24,7 +24,7 @@ from foleyflow.runtime.session import Backend, FoleyModel
 from foleyflow.runtime.spec import ModelSpec
 
 from .dataset import downsample, world_config
-from .eval.metrics import evaluate_clips, mismatched_baseline
+from .eval.metrics import evaluate_clips
 from .models.mel import mel_filterbank
 
 log = logging.getLogger(__name__)
@@ -91,8 +91,19 @@ def log_mel_np(audio: np.ndarray, spec: ModelSpec) -> np.ndarray:
 
 
 def evaluate(packages: list[Path], split: str = "test", n: int = 20, steps: int | None = None,
-             guidance: float | None = None, seed: int = 0) -> dict:
+             guidance: float | None = None, seed: int = 0, names: list[str] | None = None,
+             classifier: Path | None = None) -> dict:
+    """Score ground truth, the vocoder, each package and the baselines on `n` clips of `split`.
+
+    With `classifier` (a checkpoint of export.eval.classifier, trained only on ground-truth
+    audio), each row also gets class accuracy and a Frechet distance to the ground truth.
+    """
     models = [FoleyModel.load(p) for p in packages]
+    handle = None
+    if classifier is not None:
+        from .eval.classifier import class_metrics, load_classifier
+
+        handle = load_classifier(classifier)
     first = models[0]
     clips = render_eval_clips(first.spec, split, n)
     truth = [c.onsets for c in clips]
@@ -102,20 +113,23 @@ def evaluate(packages: list[Path], split: str = "test", n: int = 20, steps: int 
 
     def score(name: str, audios: list[np.ndarray], rate: int, seconds: float | None = None) -> None:
         res = evaluate_clips(audios, truth, refs, rate, ref_sample_rate=sr)
+        if handle is not None:
+            res.update(class_metrics(handle, audios, rate, [c.label for c in clips], refs, sr))
         if seconds is not None:
             res["seconds_per_clip"] = seconds / len(audios)
         rows[name] = res
         log.info("%s: %s", name, {k: round(v, 3) if isinstance(v, float) else v for k, v in res.items()})
 
     score("ground truth", refs, sr)
-    rows["another clip's ground truth (chance)"] = mismatched_baseline(refs, truth, sr, seed=seed)
+    perm_gt = np.roll(np.arange(len(clips)), 1)
+    score("another clip's ground truth (chance)", [refs[j] for j in perm_gt], sr)
     voc = [first.vocode(log_mel_np(c.audio, first.spec)[None])[0] for c in clips]
     score("ground truth through the vocoder", voc, first.spec.sample_rate)
-    for pkg, model in zip(packages, models, strict=True):
+    names = names or [p.name for p in packages]
+    for name, model in zip(names, models, strict=True):
         t0 = time.perf_counter()
         gen = [generate_for(model, c.frames, c.duration, seed, steps, guidance) for c in clips]
-        score(model.spec.name if model.spec.name not in rows else str(pkg), gen, OUTPUT_RATE,
-              time.perf_counter() - t0)
+        score(name, gen, OUTPUT_RATE, time.perf_counter() - t0)
     perm = np.roll(np.arange(len(clips)), 1)
     shuffled = [generate_for(first, clips[j].frames, clips[i].duration, seed, steps, guidance)
                 for i, j in enumerate(perm)]
@@ -128,7 +142,8 @@ def evaluate(packages: list[Path], split: str = "test", n: int = 20, steps: int 
 def format_table(result: dict) -> str:
     cols = [("f1", "onset F1 @0.1s"), ("precision", "P"), ("recall", "R"), ("f1_050", "F1 @0.05s"),
             ("ap", "onset AP"), ("onset_acc", "onset acc"), ("mmaudio_recall", "MMAudio R @0.3s"),
-            ("energy_l1", "energy L1"), ("offset_ms", "|offset| ms")]
+            ("energy_l1", "energy L1"), ("offset_ms", "|offset| ms"), ("class_accuracy", "class acc"),
+            ("frechet", "Frechet")]
     lines = [f"split {result['split']}, {result['clips']} clips, {result['steps']} steps, "
              f"guidance {result['guidance']}", "",
              "| row | " + " | ".join(c[1] for c in cols) + " |", "|---" * (len(cols) + 1) + "|"]
@@ -139,8 +154,27 @@ def format_table(result: dict) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    result = evaluate([Path(p) for p in args.packages], args.split, args.clips, args.steps, args.guidance)
-    print(format_table(result))
+    packages = [Path(p) for p in args.packages]
+    names = args.names.split(",") if args.names else None
+    if names is not None and len(names) != len(packages):
+        raise SystemExit("foleyflow eval: --names needs one name per package")
+    clf = Path(args.classifier) if args.classifier else None
+    results = [evaluate(packages, split, args.clips, args.steps, args.guidance, names=names, classifier=clf)
+               for split in args.split.split(",")]
+    tables = [format_table(r) for r in results]
+    print("\n\n".join(tables))
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2))
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    if args.markdown:
+        import shlex
+        import sys
+
+        cmd = "foleyflow eval " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+        body = "\n\n".join(f"## Split: {r['split']}\n\n{t}" for r, t in zip(results, tables, strict=True))
+        Path(args.markdown).write_text(
+            "# Results\n\nMeasured by `foleyflow eval` (regenerate with the command below). Onset metrics: "
+            "CondFoleyGen's AP and accuracy at 0.1 s, precision/recall/F1 at 0.1 s and F1 at 0.05 s, "
+            "MMAudio's recall at 0.3 s; energy L1 on RMS envelopes (32 ms / 8 ms at 16 kHz); |offset| from "
+            "onset-envelope cross-correlation. \"another clip's ground truth\" is the chance baseline.\n\n"
+            f"```sh\n{cmd}\n```\n\n{body}\n", encoding="utf-8")
     return 0
