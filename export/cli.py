@@ -46,7 +46,8 @@ def _train(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from .onnx_export import export_package
 
-    spec = export_package(args.checkpoints, args.output, args.flow, args.name, args.version)
+    spec = export_package(args.checkpoints, args.output, args.flow, args.name, args.version, args.steps,
+                          args.guidance)
     print(json.dumps(spec.training.get("parity_max_abs_diff", {}), indent=2))
     return 0
 
@@ -81,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--flow", default="flow_masked_dynamic", help="flow checkpoint name")
     e.add_argument("--name", default="foleyflow-default")
     e.add_argument("--version", default="0.1.0")
+    e.add_argument("--steps", type=int, help="default sampler steps written into model.json")
+    e.add_argument("--guidance", type=float, help="default guidance written into model.json")
     e.set_defaults(fn=_export)
     v = sub.add_parser("eval", help="evaluate model packages on held-out synthetic clips")
     v.add_argument("packages", nargs="+", help="model package folders")

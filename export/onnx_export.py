@@ -70,7 +70,9 @@ def _parity(path: Path, module: torch.nn.Module, feeds: dict[str, np.ndarray]) -
 
 
 def export_package(ckpt_dir: str | Path, out: str | Path, flow: str = "flow_masked_dynamic",
-                   name: str = "foleyflow-default", version: str = "0.1.0") -> ModelSpec:
+                   name: str = "foleyflow-default", version: str = "0.1.0", steps: int | None = None,
+                   guidance: float | None = None) -> ModelSpec:
+    """Export checkpoints to a package; `steps`/`guidance` override the sampler defaults of the config."""
     ckpt_dir, out = Path(ckpt_dir), Path(out)
     cfg, venc, net, voc, meta = load_models(ckpt_dir, flow)
     a, d, fc = cfg.audio, cfg.data, cfg.flow
@@ -123,7 +125,8 @@ def export_package(ckpt_dir: str | Path, out: str | Path, flow: str = "flow_mask
             n_mels=a.n_mels, mel_fmin=a.fmin, mel_fmax=a.fmax, mel_mean=mean, mel_std=std,
             frames_per_token=a.frames_per_token, video_fps_num=d.fps, video_fps_den=1, frame_size=s,
             feature_dim=dim, segment_tokens=n_tok, context_tokens=fc.context_tokens,
-            default_steps=fc.default_steps, solver="euler", guidance=fc.guidance, graphs=graphs,
+            default_steps=steps or fc.default_steps, solver="euler",
+            guidance=fc.guidance if guidance is None else guidance, graphs=graphs,
             training={**meta, "world": cfg.data.world, "parity_max_abs_diff": parity, "config": cfg.to_dict()}, schema=SCHEMA,
         )
         (staging / "model.json").write_text(spec.to_json(), encoding="utf-8")
