@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import opentimelineio as otio
@@ -310,7 +311,9 @@ def test_the_window_stays_responsive_while_generating(qtbot, panel, cut):
     qtbot.mouseClick(p.view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(300, 10))  # the ruler
     assert p.view.playhead > 0
     assert 0 < p.overall.value() < 1000
-    assert "left" in p.time_left.text() and p.overall.format().startswith("Clip 1 of 1")
+    # how much is left depends on the machine's speed: any of the panel's forms will do, never blank
+    assert re.fullmatch(r"estimating time left…|almost done|about \d+ (s|min) left", p.time_left.text())
+    assert p.overall.format().startswith("Clip 1 of 1")
     with qtbot.waitSignal(p.runFinished, timeout=60_000):
         p.cancel()
     qtbot.waitUntil(lambda: not p.is_running(), timeout=10_000)
