@@ -23,7 +23,7 @@ class AudioConfig:
 
 @dataclass
 class DataConfig:
-    n_train: int = 2400  # synthetic clips rendered for training
+    n_train: int = 2000  # synthetic clips rendered for training
     n_val: int = 64
     duration: float = 4.0  # seconds per training clip = one segment window
     render_size: int = 64  # rendered at this size, area-downsampled to frame_size
@@ -61,23 +61,23 @@ class AlignConfig(StageConfig):
 
 @dataclass
 class FlowConfig(StageConfig):
-    dim: int = 192
+    dim: int = 160
     layers: int = 4
-    heads: int = 6
+    heads: int = 4
     dynamic: bool = True  # per-token video condition; False = global-only baseline
     finetune_video: bool = True  # train the aligned video encoder on with the flow (False: frozen features)
     video_lr_scale: float = 0.5  # its learning rate relative to the flow's
     cond_dropout: float = 0.15  # for classifier-free guidance
     prefix_prob: float = 0.5  # share of batches trained with a known prefix (streaming infill)
     context_tokens: int = 25  # at run time: 1 s of the previous segment as context
-    default_steps: int = 16
-    guidance: float = 2.0
+    default_steps: int = 8  # chosen on the val split: F1 equal to 16 steps
+    guidance: float = 4.5  # chosen on the val split (F1 flat from 3 to 8; offsets smallest near here)
 
 
 @dataclass
 class VocoderConfig(StageConfig):
-    dim: int = 192
-    layers: int = 6
+    dim: int = 128
+    layers: int = 4
     crop_frames: int = 100  # 1 s crops
 
 
@@ -86,11 +86,14 @@ class TrainConfig:
     audio: AudioConfig = field(default_factory=AudioConfig)
     data: DataConfig = field(default_factory=DataConfig)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
-    audio_mae: StageConfig = field(default_factory=lambda: StageConfig(steps=600, batch_size=32))
-    video_mae: StageConfig = field(default_factory=lambda: StageConfig(steps=400, batch_size=16))
-    align: AlignConfig = field(default_factory=lambda: AlignConfig(steps=800, batch_size=16, lr=5e-4))
-    flow: FlowConfig = field(default_factory=lambda: FlowConfig(steps=3000, batch_size=32, lr=5e-4, warmup=100))
-    vocoder: VocoderConfig = field(default_factory=lambda: VocoderConfig(steps=2000, batch_size=16, lr=1e-3))
+    # the recipe of the shipped default model (README: "Training the default model")
+    audio_mae: StageConfig = field(default_factory=lambda: StageConfig(steps=200, batch_size=32))
+    video_mae: StageConfig = field(default_factory=lambda: StageConfig(steps=200, batch_size=8))
+    align: AlignConfig = field(default_factory=lambda: AlignConfig(steps=500, batch_size=16, lr=5e-4))
+    flow: FlowConfig = field(default_factory=lambda: FlowConfig(steps=1500, batch_size=16, lr=8e-4, warmup=100,
+                                                                ckpt_every=100))
+    vocoder: VocoderConfig = field(default_factory=lambda: VocoderConfig(steps=1200, batch_size=8, lr=1e-3,
+                                                                         ckpt_every=100))
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
