@@ -247,14 +247,7 @@ class AudioClassifier(nn.Module):
 
 
 def _prepare(audio: np.ndarray, sample_rate: int, min_samples: int) -> np.ndarray:
-    x = to_analysis_rate(np.asarray(audio), int(sample_rate)) if int(sample_rate) != SAMPLE_RATE \
-        else np.asarray(audio, dtype=np.float64)
-    if x.ndim == 2:
-        x = x.mean(axis=0)
-    if x.ndim != 1:
-        raise ValueError(f"audio must be 1-D or (channels, samples), got shape {np.shape(audio)}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("audio contains NaN or inf")
+    x = to_analysis_rate(np.asarray(audio), int(sample_rate))  # mono, finite, at 16 kHz (SAMPLE_RATE)
     if x.size < min_samples:
         x = np.pad(x, (0, min_samples - x.size))
     return x.astype(np.float32)
