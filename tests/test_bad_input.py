@@ -40,6 +40,7 @@ import opentimelineio as otio
 import pytest
 import soundfile as sf
 from conftest import TIMELINES, write_indexed_video
+from model_fixtures import copy_model, rewrite
 
 from foleyflow.plugin import cli
 from foleyflow.plugin import generate as generate_mod
@@ -740,26 +741,6 @@ def test_disk_full_while_writing_the_timeline(ws, run_cli, fake, monkeypatch):
 
 
 # -- 7. model packages and providers -------------------------------------------------------
-def copy_model(dest: Path) -> Path:
-    """A copy of the bundled package (graphs hard-linked where possible; never written through)."""
-    dest.mkdir()
-    for f in MODEL.iterdir():
-        if f.suffix == ".onnx":
-            try:
-                os.link(f, dest / f.name)
-            except OSError:
-                shutil.copy(f, dest / f.name)
-        else:
-            shutil.copy(f, dest / f.name)
-    return dest
-
-
-def rewrite(path: Path, data: bytes) -> None:
-    """Replace a file by a new one (a hard link's other name keeps the old bytes)."""
-    path.unlink()
-    path.write_bytes(data)
-
-
 def edit_json(path: Path, fn: Callable[[dict], None]) -> None:
     import json
 

@@ -37,6 +37,7 @@ import soundfile as sf
 from conftest import write_indexed_video
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from model_fixtures import copy_model, rewrite
 
 from foleyflow.plugin import cli
 from foleyflow.plugin.errors import EXIT_OK, TimelineError
@@ -54,25 +55,6 @@ GRAPHS = ("video_encoder.onnx", "velocity.onnx", "vocoder.onnx")
 
 
 # -- model packages: verified before use ------------------------------------------------------
-def copy_model(dest: Path) -> Path:
-    """A copy of the bundled package; graphs hard-linked (never written through: see ``rewrite``)."""
-    dest.mkdir()
-    for f in MODEL.iterdir():
-        if f.suffix == ".onnx":
-            try:
-                os.link(f, dest / f.name)
-            except OSError:
-                shutil.copy(f, dest / f.name)
-        else:
-            shutil.copy(f, dest / f.name)
-    return dest
-
-
-def rewrite(path: Path, data: bytes) -> None:
-    path.unlink()  # a new file: the hard-linked original keeps its bytes
-    path.write_bytes(data)
-
-
 @pytest.fixture
 def sessions(monkeypatch) -> list[str]:
     """Every graph onnxruntime is asked to open (the real class still does the work)."""
