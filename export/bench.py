@@ -79,7 +79,7 @@ class BenchConfig:
         ("heun", "uniform", 5), ("heun", "uniform", 9),
     )
     eval_clips: int = 10
-    seam_clips: int = 8
+    seam_clips: int = 24
     seam_seconds: float = 16.0
     snr_seconds: float = 12.0
     variants: tuple[str, ...] = ("int8",)  # fp16 is for GPUs: add it where CUDA runs
@@ -271,7 +271,8 @@ def bench_flops(model: FoleyModel, velocity: dict[str, Any], cfg: BenchConfig) -
     achieved = per_call["velocity"]["total"] / (ms / 1e3) / 1e9
     # the work of a minute of audio at the default settings: one encoder and one vocoder call per
     # segment (the vocoder counted at a full window: an upper bound), `steps` velocity calls
-    segs = len(plan_segments(frames_needed(spec, 60 * OUTPUT_RATE), spec.segment_tokens, spec.context_tokens))
+    segs = len(plan_segments(frames_needed(spec, 60 * OUTPUT_RATE), spec.segment_tokens, spec.context_tokens,
+                              spec.lookahead_tokens))
     minute = {"velocity": segs * nfe(spec.solver, spec.default_steps) * per_call["velocity"]["total"] / 1e9,
               "video_encoder": segs * per_call["video_encoder"]["total"] / 1e9,
               "vocoder": segs * per_call["vocoder"]["total"] / 1e9}
@@ -457,7 +458,8 @@ def bench_e2e(cfg: BenchConfig, workdir: Path, variant: str = "fp32", video: tup
     res.update({"load_seconds": load_s, "provider": model.provider, "variant": model.variant,
                 "steps": steps or model.spec.default_steps, "solver": model.spec.solver, "guidance": model.spec.guidance,
                 "segments": len(plan_segments(frames_needed(model.spec, round(res["audio_seconds"] * OUTPUT_RATE)),
-                                              model.spec.segment_tokens, model.spec.context_tokens)),
+                                              model.spec.segment_tokens, model.spec.context_tokens,
+                                              model.spec.lookahead_tokens)),
                 "video": f"{cfg.video_size}x{cfg.video_size} H.264 at {MEDIA_FPS}"})
     res["_video"] = video
     return res
@@ -592,7 +594,7 @@ def seam_times(spec: ModelSpec, n_samples: int) -> dict[str, list[float]]:
     """Where segments join, in seconds: the token boundary (where a segment's new tokens start) and the
     centre of the vocoder's cross-fade (HOLD mel frames before it; runtime.generate)."""
     total = frames_needed(spec, n_samples)
-    segs = plan_segments(total, spec.segment_tokens, spec.context_tokens)
+    segs = plan_segments(total, spec.segment_tokens, spec.context_tokens, spec.lookahead_tokens)
     tok_s = spec.samples_per_token / spec.sample_rate
     tokens = [s.new_start * tok_s for s in segs[1:]]
     vocoder = [t - HOLD * spec.hop_length / spec.sample_rate for t in tokens]

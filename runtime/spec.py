@@ -81,6 +81,7 @@ class ModelSpec:
     solver: str
     guidance: float
     graphs: dict[str, GraphSpec] = field(default_factory=dict)
+    lookahead_tokens: int = 12  # tokens of future video each window sees past what it keeps (runtime.stream)
     training: dict[str, Any] = field(default_factory=dict)  # provenance, free-form
     schema: str = SCHEMA
 
@@ -138,6 +139,8 @@ class ModelSpec:
             )
         if not 0 <= spec.context_tokens < spec.segment_tokens:
             raise ModelPackageError("context_tokens must be in [0, segment_tokens)", path)
+        if not 0 <= spec.lookahead_tokens < spec.segment_tokens - spec.context_tokens:
+            raise ModelPackageError("lookahead_tokens must be in [0, segment_tokens - context_tokens)", path)
         return spec
 
 

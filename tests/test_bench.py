@@ -148,7 +148,7 @@ def test_seam_times_follow_the_segment_plan():
     joins = seam_times(spec, n)
     tok = spec.samples_per_token / spec.sample_rate
     total = -(-n // (48000 // spec.sample_rate) // spec.samples_per_token)
-    segs = plan_segments(total, spec.segment_tokens, spec.context_tokens)
+    segs = plan_segments(total, spec.segment_tokens, spec.context_tokens, spec.lookahead_tokens)
     assert joins["token"] == [s.new_start * tok for s in segs[1:]]
     assert joins["vocoder"] == pytest.approx([t - HOLD * spec.hop_length / spec.sample_rate for t in joins["token"]])
 

@@ -18,16 +18,34 @@ def _frames(n: int, seed: int = 0):
         yield rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
 
 
-@pytest.mark.parametrize("total", [1, 99, 100, 101, 175, 176, 1000])
-def test_plan_covers_every_token_once_with_context(total):
-    segs = plan_segments(total, 100, 25)
+@pytest.mark.parametrize("lookahead", [0, 12, 74])
+@pytest.mark.parametrize("total", [1, 99, 100, 101, 163, 164, 175, 176, 1000])
+def test_plan_covers_every_token_once_with_context_and_lookahead(total, lookahead):
+    segs = plan_segments(total, 100, 25, lookahead)
     covered = []
     for s in segs:
         assert s.end - s.start == 100
+        assert s.start <= s.new_start < s.new_end <= s.end
         if s.index:
             assert s.new_start - s.start >= 25
-        covered.extend(range(s.new_start, min(s.end, total)))
+            assert s.start >= 0
+        if s is not segs[-1]:
+            assert s.end - s.new_end == lookahead  # every kept token but the last window's saw future video
+        else:
+            assert s.new_end == total
+        covered.extend(range(s.new_start, s.new_end))
     assert covered == list(range(total))
+
+
+def test_plan_lookahead_costs_windows():
+    assert len(plan_segments(1000, 100, 25, 0)) == 13  # 100 + 11 x 75 + 75
+    assert len(plan_segments(1000, 100, 25, 12)) == 16  # 88 + 14 x 63 + 30 (the last keeps what is left)
+
+
+@pytest.mark.parametrize("lookahead", [-1, 75, 100])
+def test_plan_refuses_a_lookahead_that_leaves_nothing_to_keep(lookahead):
+    with pytest.raises(ValueError, match="lookahead"):
+        plan_segments(1000, 100, 25, lookahead)
 
 
 def test_plan_for_nothing_is_empty():
@@ -77,4 +95,6 @@ def test_progress_and_cancel_between_segments(model):
     with pytest.raises(CancelledError):
         for item in gen:
             got.append(item)
-    assert seen == [(1, 5), (2, 5)] and len(got) == 2
+    n = len(plan_segments(400, model.spec.segment_tokens, model.spec.context_tokens, model.spec.lookahead_tokens))
+    assert n == 6  # 88 + 4 x 63 + 60 with the default lookahead of 12
+    assert seen == [(1, n), (2, n)] and len(got) == 2
