@@ -56,6 +56,8 @@ class AlignConfig(StageConfig):
     method: str = "masked"  # "masked" (Foley-Flow), "contrastive" (InfoNCE baseline) or "none" (MAE only)
     mask_ratio: float = 0.8  # share of audio tokens hidden, in contiguous spans
     span: int = 4  # tokens per masked span (160 ms)
+    hide_all: float = 0.25  # share of clips whose audio is hidden entirely: the video alone must say what
+    # sounds (with 20 % of the audio visible, the visible audio already gives away the material)
     decoder_layers: int = 2
 
 
@@ -66,7 +68,7 @@ class FlowConfig(StageConfig):
     heads: int = 4
     dynamic: bool = True  # per-token video condition; False = global-only baseline
     finetune_video: bool = True  # train the aligned video encoder on with the flow (False: frozen features)
-    video_lr_scale: float = 0.5  # its learning rate relative to the flow's
+    video_lr_scale: float = 1.0  # its learning rate relative to the flow's
     cond_dropout: float = 0.15  # for classifier-free guidance
     prefix_prob: float = 0.5  # share of batches trained with a known prefix (streaming infill)
     context_tokens: int = 25  # at run time: 1 s of the previous segment as context
@@ -88,11 +90,11 @@ class TrainConfig:
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     # the recipe of the shipped default model (README: "Training the default model")
     audio_mae: StageConfig = field(default_factory=lambda: StageConfig(steps=200, batch_size=32))
-    video_mae: StageConfig = field(default_factory=lambda: StageConfig(steps=200, batch_size=8))
-    align: AlignConfig = field(default_factory=lambda: AlignConfig(steps=500, batch_size=16, lr=5e-4))
-    flow: FlowConfig = field(default_factory=lambda: FlowConfig(steps=1500, batch_size=16, lr=8e-4, warmup=100,
+    video_mae: StageConfig = field(default_factory=lambda: StageConfig(steps=400, batch_size=8))
+    align: AlignConfig = field(default_factory=lambda: AlignConfig(steps=1000, batch_size=16, lr=5e-4))
+    flow: FlowConfig = field(default_factory=lambda: FlowConfig(steps=5000, batch_size=16, lr=8e-4, warmup=100,
                                                                 ckpt_every=100))
-    vocoder: VocoderConfig = field(default_factory=lambda: VocoderConfig(steps=1200, batch_size=8, lr=1e-3,
+    vocoder: VocoderConfig = field(default_factory=lambda: VocoderConfig(steps=2000, batch_size=8, lr=1e-3,
                                                                          ckpt_every=100))
     seed: int = 0
 

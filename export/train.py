@@ -232,7 +232,7 @@ def stage_align(cfg: TrainConfig, workdir: Path) -> None:
         tok = token_batch(data, idx, stats, cfg.audio.frames_per_token)
         vf = v_w(frames)  # [B, T, dim]
         if ac.method == "masked":
-            mask = span_mask(len(idx), tok.shape[1], ac.mask_ratio, ac.span)
+            mask = span_mask(len(idx), tok.shape[1], ac.mask_ratio, ac.span, hide_all=ac.hide_all)
             return head.loss(a_w(tok, mask), vf, tok, mask)
         return head.loss(a_w(tok), vf)
 

@@ -73,28 +73,38 @@ class AudioEncoder(nn.Module):
         return self.norm(x)
 
 
-def span_mask(b: int, n: int, ratio: float, span: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Boolean [B, N] mask hiding about `ratio` of tokens in contiguous spans of `span` tokens."""
+def span_mask(b: int, n: int, ratio: float, span: int, generator: torch.Generator | None = None,
+              hide_all: float = 0.0) -> torch.Tensor:
+    """Boolean [B, N] mask hiding about `ratio` of tokens in contiguous spans of `span` tokens.
+
+    With probability ``hide_all`` a row hides every token: then only the video can say what sounds.
+    """
     n_spans = (n + span - 1) // span
     keep = torch.rand(b, n_spans, generator=generator) >= ratio  # [B, n_spans]
+    if hide_all > 0:
+        keep &= (torch.rand(b, 1, generator=generator) >= hide_all)
     return (~keep).repeat_interleave(span, dim=1)[:, :n]
 
 
 class VideoMAEHead(nn.Module):
-    """Reconstruct hidden frames (downsampled to 16x16 grey+diff) from the visible ones."""
+    """Reconstruct hidden frames (16x16 colour + grey frame difference) from the visible ones.
+
+    Colour is part of the target: an object's look is what tells its material (and so its
+    timbre); a grey target let pretraining throw it away.
+    """
 
     def __init__(self, dim: int, frame_size: int):
         super().__init__()
-        self.out = nn.Linear(dim, 2 * 16 * 16)
+        self.out = nn.Linear(dim, 4 * 16 * 16)
         self.frame_size = frame_size
 
     @staticmethod
     def target(frames: torch.Tensor) -> torch.Tensor:
         b, t = frames.shape[:2]
-        grey = frames.mean(dim=2)  # [B, T, S, S]
-        small = F.adaptive_avg_pool2d(grey.reshape(b * t, 1, *grey.shape[2:]), 16).reshape(b, t, 256)
-        diff = small - torch.cat([small[:, :1], small[:, :-1]], dim=1)
-        return torch.cat([small, 8.0 * diff], dim=-1)  # [B, T, 512]
+        rgb = F.adaptive_avg_pool2d(frames.reshape(b * t, 3, *frames.shape[3:]), 16).reshape(b, t, 3, 256)
+        grey = rgb.mean(dim=2)  # [B, T, 256]
+        diff = grey - torch.cat([grey[:, :1], grey[:, :-1]], dim=1)
+        return torch.cat([rgb.reshape(b, t, 768), 8.0 * diff], dim=-1)  # [B, T, 1024]
 
     def loss(self, feats: torch.Tensor, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         err = (self.out(feats) - self.target(frames)).pow(2).mean(-1)  # [B, T]
