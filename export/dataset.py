@@ -48,7 +48,8 @@ def log_mel(cfg: TrainConfig) -> LogMel:
 
 
 def world_config(name: str):
-    """The world's parameter ranges by name: "impacts" (the first world) or "full"."""
+    """The world's parameter ranges by name: "impacts" (the first world) or "full", and their
+    out-of-distribution ranges "impacts_ood" and "ood"."""
     from .data import world
 
     if name == "impacts":
@@ -57,7 +58,9 @@ def world_config(name: str):
         return world.WorldConfig()
     if name == "ood":
         return world.ood_config()
-    raise ValueError(f"unknown world {name!r} (impacts, full, ood)")
+    if name == "impacts_ood":
+        return world.impacts_ood_config()
+    raise ValueError(f"unknown world {name!r} (impacts, full, ood, impacts_ood)")
 
 
 def render_set(cfg: TrainConfig, seeds: list[int], world_cfg=None) -> ClipSet:
@@ -65,7 +68,6 @@ def render_set(cfg: TrainConfig, seeds: list[int], world_cfg=None) -> ClipSet:
 
     d, a = cfg.data, cfg.audio
     world_cfg = world_cfg if world_cfg is not None else world_config(d.world)
-    mel_fn = log_mel(cfg)
     frames, audio, events = [], [], []
     for i, seed in enumerate(seeds):
         clip = render_clip(seed, d.duration, Fraction(d.fps), d.render_size, a.sample_rate, world_cfg)
@@ -76,10 +78,16 @@ def render_set(cfg: TrainConfig, seeds: list[int], world_cfg=None) -> ClipSet:
                        for e in clip.events])
         if (i + 1) % 200 == 0:
             log.info("rendered %d/%d clips", i + 1, len(seeds))
-    audio_arr = np.stack(audio)
+    return make_set(cfg, frames, audio, events, list(seeds))
+
+
+def make_set(cfg: TrainConfig, frames: list[np.ndarray], audio: list[np.ndarray], events: list[list[dict]],
+             seeds: list[int]) -> ClipSet:
+    """A ClipSet of equal-length clips, with their log-mel computed by the training front end."""
+    audio_arr = np.stack(audio).astype(np.float32)
     with torch.no_grad():
-        mel = mel_fn(torch.from_numpy(audio_arr)).numpy()
-    return ClipSet(np.stack(frames), audio_arr.astype(np.float16), mel.astype(np.float16), events, list(seeds))
+        mel = log_mel(cfg)(torch.from_numpy(audio_arr)).numpy()
+    return ClipSet(np.stack(frames), audio_arr.astype(np.float16), mel.astype(np.float16), events, seeds)
 
 
 def save_set(path: Path, s: ClipSet) -> None:

@@ -42,8 +42,11 @@ class EvalClip:
 
 
 def world_config_for(split: str, spec: ModelSpec):
-    """The world a package was trained on (its OOD ranges for the "ood" split)."""
-    return world_config("ood" if split == "ood" else spec.training.get("world", "impacts"))
+    """The world a package was trained on (its OOD ranges over the same sound classes for the "ood" split)."""
+    world = spec.training.get("world", "impacts")
+    if split == "ood":
+        return world_config("impacts_ood" if world == "impacts" else "ood")
+    return world_config(world)
 
 
 def render_eval_clips(spec: ModelSpec, split: str, n: int, duration: float = 4.0) -> list[EvalClip]:

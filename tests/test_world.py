@@ -23,6 +23,7 @@ from foleyflow.export.data.world import (
     event_class,
     impact_sound,
     impacts_config,
+    impacts_ood_config,
     ood_config,
     render_clip,
     split_seeds,
@@ -239,6 +240,14 @@ def test_ood_world_differs_and_renders() -> None:
     assert clip.frames.shape == (50, 32, 32, 3) and clip.events
     labels = {scene.sample_scene(s, 4.0, cfg).label for s in split_seeds("ood", 80)}
     assert labels == set(CLASSES)
+
+
+def test_impacts_ood_world_keeps_the_impact_classes_and_the_ood_ranges() -> None:
+    cfg, ood = impacts_ood_config(), ood_config()
+    assert cfg.classes == MATERIALS and cfg.secondary_probability == 0.0
+    assert (cfg.size, cfg.gravity, cfg.shutter, cfg.distractors) == (ood.size, ood.gravity, ood.shutter, ood.distractors)
+    labels = {scene.sample_scene(s, 4.0, cfg).label for s in split_seeds("ood", 40)}
+    assert labels <= set(MATERIALS) and len(labels) >= 4
 
 
 def test_bad_arguments_raise() -> None:

@@ -234,9 +234,7 @@ def load_clip(clip: RealClip, fps: Fraction, size: int, sample_rate: int, cache_
 
 def build_real_set(clips: Sequence[RealClip], cfg, cache_dir: str | Path):
     """Cut every clip into windows of ``cfg.data.duration`` s (no overlap; a shorter tail is dropped)."""
-    import torch
-
-    from ..dataset import ClipSet, log_mel
+    from ..dataset import make_set
 
     d, a = cfg.data, cfg.audio
     fps, cache_dir = Fraction(d.fps), Path(cache_dir)
@@ -255,11 +253,7 @@ def build_real_set(clips: Sequence[RealClip], cfg, cache_dir: str | Path):
             index.append({"video": str(clip.video), "start": clip.start + t0, "label": clip.label})
     if not frames:
         raise LayoutError(f"no clip is {d.duration:g} s long or longer", clips[0].video if clips else None)
-    audio_arr = np.stack(audio)
-    with torch.no_grad():
-        mel = log_mel(cfg)(torch.from_numpy(audio_arr)).numpy()
-    return ClipSet(np.stack(frames), audio_arr.astype(np.float16), mel.astype(np.float16), events,
-                   list(range(len(frames)))), index
+    return make_set(cfg, frames, audio, events, list(range(len(frames)))), index
 
 
 def write_workdir_sets(clips: Sequence[RealClip], cfg, workdir: str | Path) -> dict[str, Path]:

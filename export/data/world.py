@@ -39,11 +39,11 @@ from .events import CLASSES, KINDS, MATERIALS, Event, dominant_class, event_clas
 from .render import render
 from .scene import Motor, Scene, SceneObject, sample_scene
 from .synth import impact_sound
-from .world_config import WorldConfig, impacts_config, ood_config
+from .world_config import WorldConfig, impacts_config, impacts_ood_config, ood_config
 
 __all__ = [
     "CLASSES", "KINDS", "MATERIALS", "Clip", "Event", "WorldConfig", "clip_label", "event_class", "frame_count",
-    "frame_times", "impact_sound", "impacts_config", "ood_config", "render_clip", "split_seeds",
+    "frame_times", "impact_sound", "impacts_config", "impacts_ood_config", "ood_config", "render_clip", "split_seeds",
 ]
 
 

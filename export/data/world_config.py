@@ -161,3 +161,11 @@ def ood_config() -> WorldConfig:
         audio_noise=(0.003, 0.008),
         lighting=(0.65, 0.85),
     )
+
+
+def impacts_ood_config() -> WorldConfig:
+    """The out-of-distribution ranges (``ood_config``) over the first world's sound classes: what a
+    model trained on the impacts world is tested on out of distribution. Same physics, look, camera and
+    audio ranges as ``ood_config`` (textures, distractors, occluders, hands and a noisier, darker,
+    blurrier camera it never saw), but only impacts of the five materials as sources."""
+    return replace(ood_config(), classes=MATERIALS, secondary_probability=0.0)
