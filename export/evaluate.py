@@ -156,6 +156,25 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+NOTES_MARK = "<!-- notes: kept as written when foleyflow eval rewrites this file -->"
+
+
+def write_markdown(path: Path, cmd: str, results: list[dict], tables: list[str]) -> None:
+    """The results page: tables per split and the command; notes below NOTES_MARK in the old file are kept."""
+    notes = ""
+    if path.exists():
+        old = path.read_text(encoding="utf-8")
+        if NOTES_MARK in old:
+            notes = "\n" + old[old.index(NOTES_MARK):]
+    body = "\n\n".join(f"## Split: {r['split']}\n\n{t}" for r, t in zip(results, tables, strict=True))
+    path.write_text(
+        "# Results\n\nMeasured by `foleyflow eval` (regenerate with the command below). Onset metrics: "
+        "CondFoleyGen's AP and accuracy at 0.1 s, precision/recall/F1 at 0.1 s and F1 at 0.05 s, "
+        "MMAudio's recall at 0.3 s; energy L1 on RMS envelopes (32 ms / 8 ms at 16 kHz); |offset| from "
+        "onset-envelope cross-correlation. \"another clip's ground truth\" is the chance baseline.\n\n"
+        f"```sh\n{cmd}\n```\n\n{body}\n{notes}", encoding="utf-8")
+
+
 def main(args: argparse.Namespace) -> int:
     packages = [Path(p) for p in args.packages]
     names = args.names.split(",") if args.names else None
@@ -173,11 +192,5 @@ def main(args: argparse.Namespace) -> int:
         import sys
 
         cmd = "foleyflow eval " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-        body = "\n\n".join(f"## Split: {r['split']}\n\n{t}" for r, t in zip(results, tables, strict=True))
-        Path(args.markdown).write_text(
-            "# Results\n\nMeasured by `foleyflow eval` (regenerate with the command below). Onset metrics: "
-            "CondFoleyGen's AP and accuracy at 0.1 s, precision/recall/F1 at 0.1 s and F1 at 0.05 s, "
-            "MMAudio's recall at 0.3 s; energy L1 on RMS envelopes (32 ms / 8 ms at 16 kHz); |offset| from "
-            "onset-envelope cross-correlation. \"another clip's ground truth\" is the chance baseline.\n\n"
-            f"```sh\n{cmd}\n```\n\n{body}\n", encoding="utf-8")
+        write_markdown(Path(args.markdown), cmd, results, tables)
     return 0

@@ -3,7 +3,7 @@ import pytest
 import torch
 from tiny_training import exported_tiny
 
-from foleyflow.export.evaluate import evaluate, format_table, log_mel_np
+from foleyflow.export.evaluate import NOTES_MARK, evaluate, format_table, log_mel_np, write_markdown
 from foleyflow.export.models.mel import LogMel
 from foleyflow.runtime.spec import read_spec
 
@@ -38,3 +38,16 @@ def test_table_names_every_row(result):
     for name in result["rows"]:
         assert f"| {name} |" in table
     assert "onset F1 @0.1s" in table and "split val" in table
+
+
+def test_markdown_rewrite_keeps_the_notes(result, tmp_path):
+    page = tmp_path / "RESULTS.md"
+    write_markdown(page, "foleyflow eval a", [result], [format_table(result)])
+    first = page.read_text()
+    assert first.startswith("# Results") and "foleyflow eval a" in first and "## Split: val" in first
+    page.write_text(first.replace("## Split: val", "## Split: stale") + f"\n{NOTES_MARK}\n\nwhy the rows differ\n")
+    write_markdown(page, "foleyflow eval b", [result], [format_table(result)])
+    second = page.read_text()
+    assert "foleyflow eval b" in second and "foleyflow eval a" not in second and "stale" not in second
+    assert second.endswith(f"{NOTES_MARK}\n\nwhy the rows differ\n")
+    assert second.count(NOTES_MARK) == 1
