@@ -79,7 +79,7 @@ class BenchConfig:
         ("heun", "uniform", 5), ("heun", "uniform", 9),
     )
     eval_clips: int = 10
-    seam_clips: int = 24
+    seam_clips: int = 40
     seam_seconds: float = 16.0
     snr_seconds: float = 12.0
     variants: tuple[str, ...] = ("int8",)  # fp16 is for GPUs: add it where CUDA runs

@@ -81,7 +81,8 @@ class ModelSpec:
     solver: str
     guidance: float
     graphs: dict[str, GraphSpec] = field(default_factory=dict)
-    lookahead_tokens: int = 12  # tokens of future video each window sees past what it keeps (runtime.stream)
+    lookahead_tokens: int = 20  # tokens of future video each window sees past what it keeps (runtime.stream)
+    crossfade_tokens: int = 20  # a window's first tokens fade in from the previous window's lookahead
     training: dict[str, Any] = field(default_factory=dict)  # provenance, free-form
     schema: str = SCHEMA
 
@@ -125,6 +126,8 @@ class ModelSpec:
                 for name, g in data["graphs"].items()
             }
             fields = {k: v for k, v in data.items() if k not in ("graphs",)}
+            if "crossfade_tokens" not in fields and "lookahead_tokens" in fields:  # packages before the fade
+                fields["crossfade_tokens"] = min(cls.crossfade_tokens, int(fields["lookahead_tokens"]))
             spec = cls(graphs=graphs, **fields)
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelPackageError(f"model.json is malformed: {exc}", path) from exc
@@ -141,6 +144,8 @@ class ModelSpec:
             raise ModelPackageError("context_tokens must be in [0, segment_tokens)", path)
         if not 0 <= spec.lookahead_tokens < spec.segment_tokens - spec.context_tokens:
             raise ModelPackageError("lookahead_tokens must be in [0, segment_tokens - context_tokens)", path)
+        if not 0 <= spec.crossfade_tokens <= spec.lookahead_tokens:
+            raise ModelPackageError("crossfade_tokens must be in [0, lookahead_tokens]", path)
         return spec
 
 

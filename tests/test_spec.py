@@ -76,5 +76,26 @@ def test_inconsistent_rates_rejected(package: Path):
         read_spec(package)
 
 
+@pytest.mark.parametrize("change, problem", [({"lookahead_tokens": 75}, "lookahead_tokens"),
+                                             ({"lookahead_tokens": -1}, "lookahead_tokens"),
+                                             ({"lookahead_tokens": 8, "crossfade_tokens": 9}, "crossfade_tokens")])
+def test_streaming_fields_are_checked(package: Path, change: dict, problem: str):
+    data = json.loads((package / "model.json").read_text())
+    data.update(change)
+    (package / "model.json").write_text(json.dumps(data))
+    with pytest.raises(ModelPackageError, match=problem):
+        read_spec(package)
+
+
+def test_streaming_defaults_for_older_packages(package: Path):
+    data = json.loads((package / "model.json").read_text())
+    del data["lookahead_tokens"], data["crossfade_tokens"]  # a package from before the lookahead
+    (package / "model.json").write_text(json.dumps(data))
+    assert (read_spec(package).lookahead_tokens, read_spec(package).crossfade_tokens) == (20, 20)
+    data["lookahead_tokens"] = 12  # from before the crossfade: the fade fits in its lookahead
+    (package / "model.json").write_text(json.dumps(data))
+    assert read_spec(package).crossfade_tokens == 12
+
+
 def test_every_error_derives_from_the_root():
     assert issubclass(ChecksumError, ModelPackageError) and issubclass(ModelPackageError, FoleyFlowError)

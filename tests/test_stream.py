@@ -96,5 +96,24 @@ def test_progress_and_cancel_between_segments(model):
         for item in gen:
             got.append(item)
     n = len(plan_segments(400, model.spec.segment_tokens, model.spec.context_tokens, model.spec.lookahead_tokens))
-    assert n == 6  # 88 + 4 x 63 + 60 with the default lookahead of 12
+    assert n == 7  # 80 + 5 x 55 + 45 with the default lookahead of 20
     assert seen == [(1, n), (2, n)] and len(got) == 2
+
+
+def test_windows_fade_in_from_the_previous_windows_lookahead(model):
+    """Crossfade on: a window's first new tokens start from the previous window's continuation."""
+    import copy
+    import dataclasses
+
+    frames = list(_frames(300))
+    s = SamplerSettings(seed=3, steps=2)
+    plain = copy.copy(model)
+    plain.spec = dataclasses.replace(model.spec, crossfade_tokens=0)
+    a = list(generate_tokens(plain, iter(frames), 300, s))
+    b = list(generate_tokens(model, iter(frames), 300, s))
+    assert [seg for seg, _ in a] == [seg for seg, _ in b] and len(a) >= 3
+    np.testing.assert_array_equal(a[0][1], b[0][1])  # the first window has nothing to fade from
+    k = model.spec.crossfade_tokens
+    np.testing.assert_array_equal(a[1][1][k:], b[1][1][k:])  # past the fade: the window's own tokens
+    assert not np.allclose(a[1][1][:k], b[1][1][:k])
+    # what the fade buys (onset F1 near joins) is measured by the bench's seams section, on the real model
