@@ -156,6 +156,29 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def format_class_table(result: dict) -> str:
+    """Per true class: the share of clips each row's audio is classified as that class, and what the
+    rest were heard as (from the classifier's confusion counts); "" when no row has them."""
+    rows = {name: r["confusion"] for name, r in result["rows"].items() if r.get("confusion")}
+    if not rows:
+        return ""
+    classes = sorted({c for conf in rows.values() for c in conf})
+    lines = ["Class accuracy per true class (clips of that class; what the misses were heard as):", "",
+             "| row | " + " | ".join(classes) + " |", "|---" * (len(classes) + 1) + "|"]
+    for name, conf in rows.items():
+        cells = []
+        for c in classes:
+            counts = conf.get(c, {})
+            n = sum(counts.values())
+            if n == 0:
+                cells.append("")
+                continue
+            misses = ", ".join(f"{p} {k}" for p, k in counts.items() if p != c)
+            cells.append(f"{counts.get(c, 0) / n:.2f} of {n}" + (f" ({misses})" if misses else ""))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 NOTES_MARK = "<!-- notes: kept as written when foleyflow eval rewrites this file -->"
 
 
@@ -183,7 +206,7 @@ def main(args: argparse.Namespace) -> int:
     clf = Path(args.classifier) if args.classifier else None
     results = [evaluate(packages, split, args.clips, args.steps, args.guidance, names=names, classifier=clf)
                for split in args.split.split(",")]
-    tables = [format_table(r) for r in results]
+    tables = [format_table(r) + ("\n\n" + c if (c := format_class_table(r)) else "") for r in results]
     print("\n\n".join(tables))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))

@@ -109,6 +109,25 @@ def test_class_metrics_on_ground_truth_vs_itself(trained: tuple[Path, clf.Classi
         clf.class_metrics(handle, audios, SR, ["metal"] * len(audios), audios, SR)
 
 
+def test_confusion_counts_true_against_predicted() -> None:
+    labels = ["metal", "glass", "glass", "", "glass", "metal"]
+    pred = ["metal", "ceramic", "glass", "wood", "ceramic", "ceramic"]
+    assert clf.confusion(labels, pred) == {"glass": {"ceramic": 2, "glass": 1},
+                                           "metal": {"ceramic": 1, "metal": 1}}
+    assert list(clf.confusion(labels, pred)["metal"]) == ["ceramic", "metal"]  # ties: by name
+    assert clf.confusion([], []) == {}
+
+
+def test_class_metrics_carry_the_confusion(trained: tuple[Path, clf.ClassifierHandle]) -> None:
+    _, handle = trained
+    audios, labels = _dataset(8, seed=5)
+    m = clf.class_metrics(handle, audios, SR, labels, audios, SR)
+    pred = handle.predict(audios, SR)
+    assert m["confusion"] == clf.confusion(labels, pred)
+    right = sum(conf.get(t, 0) for t, conf in m["confusion"].items())
+    assert right / m["n_scored"] == pytest.approx(m["class_accuracy"])
+
+
 def test_train_classifier_on_world_clips(tmp_path: Path) -> None:
     torch.set_num_threads(1)
     out = clf.train_classifier(tmp_path / "w.pt", n_train=6, steps=2, seed=0, duration=1.0, batch_size=4)

@@ -3,7 +3,14 @@ import pytest
 import torch
 from tiny_training import exported_tiny
 
-from foleyflow.export.evaluate import NOTES_MARK, evaluate, format_table, log_mel_np, write_markdown
+from foleyflow.export.evaluate import (
+    NOTES_MARK,
+    evaluate,
+    format_class_table,
+    format_table,
+    log_mel_np,
+    write_markdown,
+)
 from foleyflow.export.models.mel import LogMel
 from foleyflow.runtime.spec import read_spec
 
@@ -51,3 +58,16 @@ def test_markdown_rewrite_keeps_the_notes(result, tmp_path):
     assert "foleyflow eval b" in second and "foleyflow eval a" not in second and "stale" not in second
     assert second.endswith(f"{NOTES_MARK}\n\nwhy the rows differ\n")
     assert second.count(NOTES_MARK) == 1
+
+
+def test_class_table_shows_per_class_accuracy_and_what_misses_were_heard_as():
+    result = {"split": "test", "clips": 5, "steps": 8, "guidance": 4.5, "rows": {
+        "ground truth": {"f1": 1.0, "confusion": {"glass": {"glass": 2}, "metal": {"metal": 3}}},
+        "model": {"f1": 0.8, "confusion": {"glass": {"ceramic": 1, "glass": 1}, "metal": {"ceramic": 3}}},
+        "no classifier": {"f1": 0.5}}}
+    table = format_class_table(result)
+    assert "| row | glass | metal |" in table
+    assert "| ground truth | 1.00 of 2 | 1.00 of 3 |" in table
+    assert "| model | 0.50 of 2 (ceramic 1) | 0.00 of 3 (ceramic 3) |" in table
+    assert "no classifier" not in table
+    assert format_class_table({**result, "rows": {"x": {"f1": 0.1}}}) == ""

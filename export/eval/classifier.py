@@ -471,7 +471,19 @@ def class_metrics(handle: ClassifierHandle, gen_audios: Sequence[np.ndarray], ge
     ref_emb = handle.embed(ref_audios, ref_rate)
     fd = frechet_distance(gen_emb.astype(np.float64), ref_emb) if min(len(gen_emb), len(ref_emb)) >= 2 \
         else float("nan")
-    return {"class_accuracy": acc, "frechet": fd, "n_scored": len(hits)}
+    return {"class_accuracy": acc, "frechet": fd, "n_scored": len(hits),
+            "confusion": confusion(labels, pred)}
+
+
+def confusion(labels: Sequence[str], pred: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Counts ``{true class: {predicted class: clips}}`` over the labelled clips (label "" is skipped);
+    true classes in sorted order, each row's predictions most frequent first."""
+    rows: dict[str, dict[str, int]] = {}
+    for t, p in zip(labels, pred, strict=True):
+        if t:
+            rows.setdefault(t, {})
+            rows[t][p] = rows[t].get(p, 0) + 1
+    return {t: dict(sorted(rows[t].items(), key=lambda kv: (-kv[1], kv[0]))) for t in sorted(rows)}
 
 
 # ----------------------------------------------------------------------------------------------
