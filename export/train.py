@@ -161,7 +161,7 @@ def token_batch(data: ClipSet, idx: np.ndarray, stats: tuple[float, float], k: i
 
 def _encoders(cfg: TrainConfig) -> tuple[VideoEncoder, AudioEncoder]:
     e, a = cfg.encoder, cfg.audio
-    v = VideoEncoder(cfg.data.frame_size, e.dim, e.video_layers, e.heads)
+    v = VideoEncoder(cfg.data.frame_size, e.dim, e.video_layers, e.heads, pool=e.video_pool)
     au = AudioEncoder(a.frames_per_token * a.n_mels, e.dim, e.audio_layers, e.heads)
     return v, au
 

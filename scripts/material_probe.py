@@ -11,6 +11,7 @@ If this supervised ceiling is low, the self-supervised pipeline cannot be expect
 material into the audio either: the visual front end is the bottleneck, not the flow.
 
     python scripts/material_probe.py out/train/default --contact --steps 3000
+    python scripts/material_probe.py out/train/default --contact --steps 3000 --pool attention
     python scripts/material_probe.py out/train/default --init align_masked.pt --steps 1500
 
 Prints the validation accuracy every 100 steps and the confusion matrix at the end.
@@ -62,6 +63,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("workdir", type=Path, help="a training folder with config.json and cache/train.npz")
     ap.add_argument("--init", help="start from this checkpoint in the workdir (video_mae.pt, align_*.pt, flow_*.pt)")
+    ap.add_argument("--pool", choices=("flat", "attention"), help="the video stem's pooling (default: the config's)")
     ap.add_argument("--freeze", action="store_true", help="train the linear head only (a linear probe)")
     ap.add_argument("--contact", action="store_true", help="show only the two frames at the first impact")
     ap.add_argument("--steps", type=int, default=3000)
@@ -72,6 +74,8 @@ def main() -> None:
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     cfg = TrainConfig.from_dict(json.loads((a.workdir / "config.json").read_text()))
+    if a.pool:
+        cfg.encoder.video_pool = a.pool
     train = load_set(a.workdir / "cache" / "train.npz")
     val_path = a.workdir / "cache" / f"probe_test_{a.n_val}.npz"
     if val_path.exists():

@@ -1,5 +1,6 @@
 """The encoders' masking and pretraining targets (export/models/encoders.py)."""
 
+import pytest
 import torch
 
 from foleyflow.export.models.encoders import AudioMAEHead, VideoEncoder, VideoMAEHead, span_mask
@@ -64,3 +65,35 @@ def test_video_encoder_replaces_hidden_frames_with_the_mask_token():
     mask = torch.zeros(1, 12, dtype=torch.bool)
     mask[0, 5] = True
     assert not torch.allclose(enc(x, mask)[0, 5], out[0, 5])  # a hidden frame is replaced by the mask token
+
+
+def _object_at(x0: int, y0: int) -> torch.Tensor:
+    """Two frames of a 4x4 reddish square on grey, appearing at (x0, y0) in the second frame."""
+    frames = torch.full((1, 2, 3, 32, 32), 0.5)
+    frames[0, 1, :, y0:y0 + 4, x0:x0 + 4] = torch.tensor([0.9, 0.3, 0.2])[:, None, None]
+    return frames
+
+
+def _pooled_branch(enc: VideoEncoder, frames: torch.Tensor) -> torch.Tensor:
+    """What the attention pool adds to the features: attention (pooled) minus the flat path alone."""
+    flat = VideoEncoder(32, 32, 1, 4)
+    flat.load_state_dict({k: v for k, v in enc.state_dict().items() if not k.startswith(("att.", "pooled."))})
+    return enc.stem_features(frames) - flat.eval().stem_features(frames)
+
+
+def test_attention_pool_reads_a_small_object_the_same_wherever_it_is():
+    torch.manual_seed(0)
+    enc = VideoEncoder(32, 32, 1, 4, pool="attention").eval()
+    a, b = _object_at(8, 8), _object_at(20, 12)  # moved by whole cells of the S/4 map, away from the border
+    with torch.no_grad():
+        pa, pb = _pooled_branch(enc, a)[0, 1], _pooled_branch(enc, b)[0, 1]
+        assert torch.allclose(pa, pb, atol=1e-5)  # the position-free branch: the same look, the same value
+        fa, fb = enc.stem_features(a)[0, 1], enc.stem_features(b)[0, 1]
+        assert (fa - fb).abs().max() > 1e-3  # the flat path still says where it is
+        grey = _pooled_branch(enc, torch.full((1, 2, 3, 32, 32), 0.5))[0, 1]
+        assert (pa - grey).abs().max() > 1e-3  # and the pooled branch does see the object
+
+
+def test_unknown_video_pool_is_refused():
+    with pytest.raises(ValueError, match="unknown video pool 'mean'"):
+        VideoEncoder(32, 32, 1, 4, pool="mean")

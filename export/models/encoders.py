@@ -15,19 +15,33 @@ from torch.nn import functional as F
 
 from .blocks import Block
 
+VIDEO_POOLS = ("flat", "attention")
+
 
 class VideoEncoder(nn.Module):
-    """frames [B, T, 3, S, S] in [0, 1] -> per-frame features [B, T, dim]."""
+    """frames [B, T, 3, S, S] in [0, 1] -> per-frame features [B, T, dim].
 
-    def __init__(self, frame_size: int = 32, dim: int = 128, layers: int = 2, heads: int = 4, max_len: int = 256):
+    ``pool="flat"``: the stem's S/8 map is flattened into one linear layer (where things are, by
+    position). ``pool="attention"`` adds a position-free branch over the S/4 map: a learned
+    attention-weighted mean and a max over its cells, so a small object's look reads the same
+    wherever it is in the frame (scripts/material_probe.py: it reads the material better).
+    """
+
+    def __init__(self, frame_size: int = 32, dim: int = 128, layers: int = 2, heads: int = 4, max_len: int = 256,
+                 pool: str = "flat"):
         super().__init__()
-        self.frame_size = frame_size
+        if pool not in VIDEO_POOLS:
+            raise ValueError(f"unknown video pool {pool!r}; expected one of {VIDEO_POOLS}")
+        self.frame_size, self.pool = frame_size, pool
         self.stem = nn.Sequential(  # (frame, difference) 6ch S -> S/8
             nn.Conv2d(6, 24, 4, stride=2, padding=1), nn.GELU(),
             nn.Conv2d(24, 48, 3, stride=2, padding=1), nn.GELU(),
             nn.Conv2d(48, 96, 3, stride=2, padding=1), nn.GELU(),
         )
         self.proj = nn.Linear(96 * (frame_size // 8) ** 2, dim)
+        if pool == "attention":
+            self.att = nn.Conv2d(48, 1, 1)  # where on the S/4 map to look
+            self.pooled = nn.Linear(2 * 48, dim)
         self.pos = nn.Parameter(torch.zeros(1, max_len, dim))
         self.mask_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.blocks = nn.ModuleList([Block(dim, heads) for _ in range(layers)])
@@ -38,8 +52,15 @@ class VideoEncoder(nn.Module):
         b, t = frames.shape[:2]
         prev = torch.cat([frames[:, :1], frames[:, :-1]], dim=1)
         x = torch.cat([frames, frames - prev], dim=2)  # [B, T, 6, S, S]
-        x = self.stem(x.reshape(b * t, *x.shape[2:]))  # [B*T, 96, S/8, S/8]
-        return self.proj(x.reshape(b, t, -1))  # [B, T, dim]
+        if self.pool == "flat":
+            x = self.stem(x.reshape(b * t, *x.shape[2:]))  # [B*T, 96, S/8, S/8]
+            return self.proj(x.reshape(b, t, -1))  # [B, T, dim]
+        mid = self.stem[:4](x.reshape(b * t, *x.shape[2:]))  # [B*T, 48, S/4, S/4]
+        x = self.stem[4:](mid)  # [B*T, 96, S/8, S/8]
+        w = torch.softmax(self.att(mid).flatten(1), dim=-1)  # [B*T, cells]
+        cells = mid.flatten(2)  # [B*T, 48, cells]
+        g = torch.cat([(cells * w[:, None]).sum(-1), cells.amax(-1)], dim=-1)  # [B*T, 96]
+        return self.proj(x.reshape(b, t, -1)) + self.pooled(g).reshape(b, t, -1)
 
     def forward(self, frames: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         x = self.stem_features(frames)
