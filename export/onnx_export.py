@@ -24,7 +24,7 @@ from .config import TrainConfig
 from .models.encoders import VideoEncoder
 from .models.flow import VelocityNet
 from .models.vocoder import Vocoder
-from .train import load_checkpoint
+from .train import load_checkpoint, video_encoder
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def load_models(ckpt_dir: Path, flow: str) -> tuple[TrainConfig, VideoEncoder, V
     cfg = TrainConfig.from_dict(fck["config"])
     align = fck.get("align", cfg.align.method)
     e, a, fc = cfg.encoder, cfg.audio, cfg.flow
-    venc = VideoEncoder(cfg.data.frame_size, e.dim, e.video_layers, e.heads, pool=e.video_pool)
+    venc = video_encoder(cfg)
     # a flow trained with finetune_video carries its own copy of the video encoder
     video_state = fck["model"].get("video") or load_checkpoint(ckpt_dir / f"align_{align}.pt")["model"]["video"]
     venc.load_state_dict(video_state)

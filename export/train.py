@@ -159,11 +159,16 @@ def token_batch(data: ClipSet, idx: np.ndarray, stats: tuple[float, float], k: i
     return to_tokens(mel, k)  # [B, N, k * n_mels]
 
 
+def video_encoder(cfg: TrainConfig) -> VideoEncoder:
+    """The video encoder a config describes (untrained)."""
+    e = cfg.encoder
+    return VideoEncoder(cfg.data.frame_size, e.dim, e.video_layers, e.heads, pool=e.video_pool)
+
+
 def _encoders(cfg: TrainConfig) -> tuple[VideoEncoder, AudioEncoder]:
     e, a = cfg.encoder, cfg.audio
-    v = VideoEncoder(cfg.data.frame_size, e.dim, e.video_layers, e.heads, pool=e.video_pool)
     au = AudioEncoder(a.frames_per_token * a.n_mels, e.dim, e.audio_layers, e.heads)
-    return v, au
+    return video_encoder(cfg), au
 
 
 # -- stages ------------------------------------------------------------------------

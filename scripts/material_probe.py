@@ -32,7 +32,7 @@ from foleyflow.export.config import TrainConfig
 from foleyflow.export.data.events import MATERIALS
 from foleyflow.export.data.world import split_seeds
 from foleyflow.export.dataset import ClipSet, load_set, render_set, save_set
-from foleyflow.export.train import _encoders, load_checkpoint, video_batch
+from foleyflow.export.train import load_checkpoint, video_batch, video_encoder
 
 
 def labels(data: ClipSet) -> np.ndarray:
@@ -86,7 +86,7 @@ def main() -> None:
     ytr, yva = labels(train), labels(val)
     tr_idx, va_idx = np.nonzero(ytr >= 0)[0], np.nonzero(yva >= 0)[0]
     fps = float(cfg.data.fps) if a.contact else None
-    enc, _ = _encoders(cfg)
+    enc = video_encoder(cfg)
     if a.init:
         model = load_checkpoint(a.workdir / a.init)["model"]
         enc.load_state_dict(model["video"] if "video" in model else model["encoder"])
