@@ -32,6 +32,7 @@ from foleyflow.export.config import TrainConfig
 from foleyflow.export.data.events import MATERIALS
 from foleyflow.export.data.world import split_seeds
 from foleyflow.export.dataset import ClipSet, load_set, render_set, save_set
+from foleyflow.export.models.encoders import VIDEO_POOLS
 from foleyflow.export.train import load_checkpoint, video_batch, video_encoder
 
 
@@ -63,7 +64,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("workdir", type=Path, help="a training folder with config.json and cache/train.npz")
     ap.add_argument("--init", help="start from this checkpoint in the workdir (video_mae.pt, align_*.pt, flow_*.pt)")
-    ap.add_argument("--pool", choices=("flat", "attention"), help="the video stem's pooling (default: the config's)")
+    ap.add_argument("--pool", choices=VIDEO_POOLS, help="the video stem's pooling (default: the config's)")
     ap.add_argument("--freeze", action="store_true", help="train the linear head only (a linear probe)")
     ap.add_argument("--contact", action="store_true", help="show only the two frames at the first impact")
     ap.add_argument("--steps", type=int, default=3000)
