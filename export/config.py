@@ -60,8 +60,6 @@ class AlignConfig(StageConfig):
     hide_all: float = 0.25  # share of clips whose audio is hidden entirely: the video alone must say what
     # sounds (with 20 % of the audio visible, the visible audio already gives away the material)
     decoder_layers: int = 2
-    timbre_weight: float = 0.0  # weight of the auxiliary timbre term (TimbreHead): the video alone must say
-    # the hidden audio's spectrum, so that what an object is made of reaches the features
 
 
 @dataclass
@@ -73,8 +71,6 @@ class FlowConfig(StageConfig):
     finetune_video: bool = True  # train the aligned video encoder on with the flow (False: frozen features)
     video_lr_scale: float = 1.0  # its learning rate relative to the flow's
     cond_dropout: float = 0.15  # for classifier-free guidance
-    timbre_weight: float = 0.0  # weight of a term on the timbre (encoders.timbre_target) of the clean audio the
-    # velocity points at: the per-token loss alone barely notices an impact that rings in the wrong modes
     prefix_prob: float = 0.5  # share of batches trained with a known prefix (streaming infill)
     context_tokens: int = 25  # at run time: 1 s of the previous segment as context
     default_steps: int = 8  # chosen on the val split: F1 equal to 16 steps

@@ -33,11 +33,9 @@ from .models.encoders import (
     AudioMAEHead,
     ContrastiveHead,
     MaskedAlignmentHead,
-    TimbreHead,
     VideoEncoder,
     VideoMAEHead,
     span_mask,
-    timbre_target,
 )
 from .models.flow import VelocityNet
 from .models.vocoder import Vocoder
@@ -232,9 +230,6 @@ def stage_align(cfg: TrainConfig, workdir: Path) -> None:
     head: nn.Module = (MaskedAlignmentHead(dim, tdim, ac.decoder_layers, cfg.encoder.heads)
                        if ac.method == "masked" else ContrastiveHead(dim))
     v_w, a_w = wrap(venc, world), wrap(aenc, world)
-    modules: dict[str, nn.Module] = {"video": v_w, "audio": a_w, "head": head}
-    if ac.timbre_weight > 0:
-        modules["timbre"] = TimbreHead(dim, cfg.audio.n_mels)
 
     def loss_fn(rng: np.random.Generator, step: int) -> torch.Tensor:
         idx = rng.integers(0, len(data), ac.batch_size)
@@ -243,14 +238,10 @@ def stage_align(cfg: TrainConfig, workdir: Path) -> None:
         vf = v_w(frames)  # [B, T, dim]
         if ac.method == "masked":
             mask = span_mask(len(idx), tok.shape[1], ac.mask_ratio, ac.span, hide_all=ac.hide_all)
-            loss = head.loss(a_w(tok, mask), vf, tok, mask)
-        else:
-            loss = head.loss(a_w(tok), vf)
-        if "timbre" in modules:
-            loss = loss + ac.timbre_weight * modules["timbre"].loss(vf, tok)
-        return loss
+            return head.loss(a_w(tok, mask), vf, tok, mask)
+        return head.loss(a_w(tok), vf)
 
-    run_stage(name, modules, loss_fn, ac, cfg, workdir)
+    run_stage(name, {"video": v_w, "audio": a_w, "head": head}, loss_fn, ac, cfg, workdir)
 
 
 @torch.no_grad()
@@ -312,13 +303,7 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         uncond = torch.from_numpy((rng.random(b) < fc.cond_dropout).astype(np.float32))
         v = net_w(xt, t, cond, x1, ctx_mask, uncond)
         w = 1 - ctx_mask
-        loss = ((v - (x1 - noise)).pow(2) * w).sum() / (w.sum() * x1.shape[-1])
-        if fc.timbre_weight > 0:  # the clean audio this velocity points at, known prefix as given
-            x1_hat = x1 * ctx_mask + (xt + (1 - t[:, None, None]) * v) * w
-            n_mels = cfg.audio.n_mels
-            err = timbre_target(x1_hat, n_mels, weigh_by=x1) - timbre_target(x1, n_mels)
-            loss = loss + fc.timbre_weight * err.pow(2).mean()
-        return loss
+        return ((v - (x1 - noise)).pow(2) * w).sum() / (w.sum() * x1.shape[-1])
 
     name = flow_name(align, fc.dynamic)
     run_stage(name, modules, loss_fn, fc, cfg, workdir, {"mel_stats": list(stats), "align": align},

@@ -3,14 +3,7 @@
 import pytest
 import torch
 
-from foleyflow.export.models.encoders import (
-    AudioMAEHead,
-    TimbreHead,
-    VideoEncoder,
-    VideoMAEHead,
-    span_mask,
-    timbre_target,
-)
+from foleyflow.export.models.encoders import AudioMAEHead, VideoEncoder, VideoMAEHead, span_mask
 
 
 def test_span_mask_hides_about_the_ratio_in_whole_spans():
@@ -104,40 +97,3 @@ def test_attention_pool_reads_a_small_object_the_same_wherever_it_is():
 def test_unknown_video_pool_is_refused():
     with pytest.raises(ValueError, match="unknown video pool 'mean'"):
         VideoEncoder(32, 32, 1, 4, pool="mean")
-
-
-def test_timbre_target_is_the_spectrum_of_what_sounds_not_of_the_silence():
-    n_mels, k = 8, 4
-    mel = torch.full((2, 40, n_mels), -1.0)  # silence floor
-    mel[0, 10:14, 2] = 3.0  # clip 0: a short ring in band 2
-    mel[1, 20:30, 6] = 3.0  # clip 1: a longer one in band 6
-    tgt = timbre_target(mel.reshape(2, 10, k * n_mels), n_mels)
-    assert tgt.shape == (2, n_mels)
-    assert tgt[0].argmax() == 2 and tgt[1].argmax() == 6
-    assert torch.allclose(tgt[0, 2], torch.tensor(3.0))  # silent frames weigh nothing
-    assert torch.allclose(timbre_target(torch.zeros(1, 10, k * n_mels), n_mels), torch.zeros(1, n_mels))
-    # weighed like another clip: a prediction that rings in band 5 where the target rang in band 2
-    pred = torch.full((1, 40, n_mels), -1.0)
-    pred[0, 10:14, 5] = 3.0
-    tgt_w = timbre_target(pred.reshape(1, 10, k * n_mels), n_mels, weigh_by=mel[:1].reshape(1, 10, k * n_mels))
-    assert tgt_w[0].argmax() == 5 and torch.allclose(tgt_w[0, 5], torch.tensor(3.0))
-
-
-def test_timbre_head_learns_the_spectrum_from_the_video_features():
-    torch.manual_seed(0)
-    n_mels, dim = 8, 16
-    head = TimbreHead(dim, n_mels)
-    look = torch.randn(2, dim)  # two "materials", each with its own look and its own ring
-    mel = torch.full((2, 40, n_mels), -1.0)
-    mel[0, 10:14, 1] = 3.0
-    mel[1, 10:14, 5] = 3.0
-    tokens = mel.reshape(2, 10, 4 * n_mels)
-    feats = look[:, None].expand(2, 10, dim).clone()
-    opt = torch.optim.Adam(head.parameters(), 1e-2)
-    first = head.loss(feats, tokens).item()
-    for _ in range(200):
-        loss = head.loss(feats, tokens)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    assert loss.item() < 0.01 * first

@@ -165,40 +165,6 @@ class MaskedAlignmentHead(nn.Module):
         return (err * mask).sum() / mask.sum().clamp_min(1)
 
 
-def timbre_target(tokens: torch.Tensor, n_mels: int, weigh_by: torch.Tensor | None = None) -> torch.Tensor:
-    """The spectrum of a clip's sounding parts: [B, N, k * n_mels] tokens -> [B, n_mels].
-
-    Each mel frame weighs by how far its mean level sits above the clip's quietest frame, so the
-    ring of what sounds outweighs the silence between events. The timbre of an impact (its modes and
-    their decay) lives here; per-token reconstruction spends most of its error on *when* instead.
-    ``weigh_by`` (tokens of the same shape) takes the frame weights from other tokens: a prediction's
-    timbre weighed like its target's.
-    """
-    mel = tokens.reshape(tokens.shape[0], -1, n_mels)  # [B, F, M]
-    ref = mel if weigh_by is None else weigh_by.reshape(mel.shape)
-    level = ref.mean(-1)  # [B, F]
-    w = (level - level.amin(1, keepdim=True)).clamp_min(0)
-    w = w / w.sum(1, keepdim=True).clamp_min(1e-6)
-    return (mel * w[..., None]).sum(1)
-
-
-class TimbreHead(nn.Module):
-    """Predict the hidden audio's timbre (``timbre_target``) from the video alone.
-
-    An auxiliary term of masked alignment (``align.timbre_weight``): the video features pooled over
-    the clip (mean and max) must say what the sounding things are made of, not only when they sound.
-    """
-
-    def __init__(self, dim: int, n_mels: int):
-        super().__init__()
-        self.n_mels = n_mels
-        self.out = nn.Sequential(nn.Linear(2 * dim, dim), nn.GELU(), nn.Linear(dim, n_mels))
-
-    def loss(self, video_feats: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-        pooled = torch.cat([video_feats.mean(1), video_feats.amax(1)], dim=-1)
-        return (self.out(pooled) - timbre_target(tokens, self.n_mels)).pow(2).mean()
-
-
 class ContrastiveHead(nn.Module):
     """InfoNCE between pooled audio and video clips (the baseline the paper compares against)."""
 
