@@ -38,7 +38,7 @@ class EncoderConfig:
     video_layers: int = 2
     audio_layers: int = 3
     heads: int = 4
-    video_pool: str = "flat"  # "attention": add a position-free pooled branch to the video stem
+    video_pool: str = "attention"  # adds a position-free pooled branch to the video stem; "flat": without it
 
 
 @dataclass

@@ -64,20 +64,21 @@ def test_exported_package_runs_in_the_runtime(package):
     assert y.shape == (n,)
 
 
-def test_attention_pool_encoder_trains_exports_and_matches_pytorch(tmp_path):
+def test_flat_pool_encoder_trains_exports_and_matches_pytorch(tmp_path):
+    """The other stem (no pooled branch; the default model before 2026-11-26's): it still trains and exports."""
     from tiny_training import tiny_config
 
     from foleyflow.export.onnx_export import export_package
     from foleyflow.export.train import STAGES
 
-    cfg = tiny_config().override(["encoder.video_pool=attention"])
+    cfg = tiny_config().override(["encoder.video_pool=flat"])
     for stage in ("data", "audio_mae", "video_mae", "align", "flow", "vocoder"):
         STAGES[stage](cfg, tmp_path)
-    spec = export_package(tmp_path, tmp_path / "package", name="tiny-attention")
+    spec = export_package(tmp_path, tmp_path / "package", name="tiny-flat")
     _, venc, _, _, _ = load_models(tmp_path, "flow_masked_dynamic")
-    assert venc.pool == "attention"
+    assert venc.pool == "flat" and not hasattr(venc, "att")
     frames = np.random.default_rng(3).random((1, 29, 3, 32, 32), dtype=np.float32)
     m = FoleyModel.load(tmp_path / "package", provider="cpu")
     with torch.no_grad():
         assert np.abs(m.encode_video(frames) - venc(torch.from_numpy(frames)).numpy()).max() < 1e-4
-    assert spec.name == "tiny-attention"
+    assert spec.name == "tiny-flat"
