@@ -84,6 +84,11 @@ class VocoderConfig(StageConfig):
     crop_frames: int = 100  # 1 s crops
 
 
+# Keys added after checkpoints already existed whose default then changed: what a config saved
+# before the key existed was trained with (its checkpoints only load into that architecture).
+_BEFORE_THE_KEY: dict[str, dict[str, Any]] = {"encoder": {"video_pool": "flat"}}
+
+
 @dataclass
 class TrainConfig:
     audio: AudioConfig = field(default_factory=AudioConfig)
@@ -111,7 +116,10 @@ class TrainConfig:
             cur = getattr(cfg, f.name)
             if hasattr(cur, "__dataclass_fields__"):
                 known = {k.name for k in fields(cur)}  # keys of older configs that no longer exist are dropped
-                setattr(cfg, f.name, type(cur)(**{k: v for k, v in d[f.name].items() if k in known}))
+                values = {k: v for k, v in d[f.name].items() if k in known}
+                for key, before in _BEFORE_THE_KEY.get(f.name, {}).items():
+                    values.setdefault(key, before)  # a config older than the key was trained without it
+                setattr(cfg, f.name, type(cur)(**values))
             else:
                 setattr(cfg, f.name, d[f.name])
         return cfg

@@ -10,9 +10,9 @@ the frame before it), so only appearance and that one motion step can tell the m
 If this supervised ceiling is low, the self-supervised pipeline cannot be expected to put the
 material into the audio either: the visual front end is the bottleneck, not the flow.
 
-    python scripts/material_probe.py out/train/default --contact --steps 3000
-    python scripts/material_probe.py out/train/default --contact --steps 3000 --pool attention
-    python scripts/material_probe.py out/train/default --init align_masked.pt --steps 1500
+    python scripts/material_probe.py out/train/attn --contact --steps 3000
+    python scripts/material_probe.py out/train/attn --contact --steps 3000 --pool flat
+    python scripts/material_probe.py out/train/attn --init align_masked.pt --freeze --contact --steps 1500
 
 Prints the validation accuracy every 100 steps and the confusion matrix at the end.
 """

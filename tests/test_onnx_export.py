@@ -65,7 +65,7 @@ def test_exported_package_runs_in_the_runtime(package):
 
 
 def test_flat_pool_encoder_trains_exports_and_matches_pytorch(tmp_path):
-    """The other stem (no pooled branch; the default model before 2026-11-26's): it still trains and exports."""
+    """The other stem (no pooled branch; the previous default model's): it still trains and exports."""
     from tiny_training import tiny_config
 
     from foleyflow.export.onnx_export import export_package

@@ -53,6 +53,14 @@ def test_config_round_trip_and_overrides():
     assert cfg.token_rate() == 25.0
 
 
+def test_a_config_saved_before_video_pool_existed_loads_the_flat_stem_it_was_trained_with():
+    old = TrainConfig().to_dict()
+    del old["encoder"]["video_pool"]  # as saved before the key existed (the flat stem was the only one)
+    assert TrainConfig.from_dict(old).encoder.video_pool == "flat"
+    assert TrainConfig.from_dict(TrainConfig().to_dict()).encoder.video_pool == TrainConfig().encoder.video_pool
+    assert TrainConfig.from_dict({}).encoder.video_pool == TrainConfig().encoder.video_pool  # no section: defaults
+
+
 def test_masked_alignment_trains_the_video_encoder():
     wd = trained_tiny()
     mae = load_checkpoint(wd / "video_mae.pt")["model"]["encoder"]
