@@ -52,18 +52,20 @@ def write_wav(path: str | Path, chunks: Iterable[np.ndarray], n_samples: int, sa
     """
     path = Path(path)
     tmp = temp_path(path)
+    f: sf.SoundFile | None = None
+    # One guard from before the temporary name can exist until the rename: an interrupt (Ctrl-C is a
+    # KeyboardInterrupt raised wherever Python happens to be, even inside SoundFile's constructor once
+    # it has created the file) or any error removes the temporary file.
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temps(path)
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()  # never write through whatever sits at the temporary name (a link, a leftover)
-        f = sf.SoundFile(str(tmp), "w", samplerate=sample_rate, channels=1, subtype="PCM_24", format="WAV")
-    except (OSError, RuntimeError) as exc:  # soundfile's LibsndfileError is a RuntimeError
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise OutputError(f"cannot write the WAV: {_reason(exc, path.parent)}", path) from exc
-    written = 0
-    try:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_temps(path)
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()  # never write through whatever sits at the temporary name (a link, a leftover)
+            f = sf.SoundFile(str(tmp), "w", samplerate=sample_rate, channels=1, subtype="PCM_24", format="WAV")
+        except (OSError, RuntimeError) as exc:  # soundfile's LibsndfileError is a RuntimeError
+            raise OutputError(f"cannot write the WAV: {_reason(exc, path.parent)}", path) from exc
+        written = 0
         for chunk in chunks:
             chunk = np.asarray(chunk, dtype=np.float32).reshape(-1)  # [n] mono
             if written + chunk.size > n_samples:
@@ -84,8 +86,9 @@ def write_wav(path: str | Path, chunks: Iterable[np.ndarray], n_samples: int, sa
         except OSError as exc:
             raise OutputError(f"cannot write the WAV: {_reason(exc)}", path) from exc
     except BaseException:
-        with contextlib.suppress(Exception):
-            f.close()
+        if f is not None:
+            with contextlib.suppress(Exception):
+                f.close()
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise

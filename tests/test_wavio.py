@@ -43,3 +43,36 @@ def test_failure_keeps_the_previous_take(tmp_path):
     with pytest.raises(RuntimeError):
         write_wav(path, broken(), 10)
     assert sf.info(str(path)).frames == 10 and len(list(tmp_path.iterdir())) == 1
+
+
+@pytest.mark.parametrize("where", ["open", "first-chunk", "close"])
+def test_ctrl_c_anywhere_in_the_write_leaves_no_temporary_file(tmp_path, monkeypatch, where):
+    """Ctrl-C is a KeyboardInterrupt raised wherever Python is: just after SoundFile has created the
+    temporary file (inside its constructor), while a chunk is written, or while the file is closed."""
+    import foleyflow.plugin.wavio as wavio
+
+    real = sf.SoundFile
+
+    class Interrupted(real):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)  # the temporary file exists from here on
+            if where == "open":
+                raise KeyboardInterrupt
+
+        def write(self, data):
+            if where == "first-chunk":
+                raise KeyboardInterrupt
+            return super().write(data)
+
+        def close(self):
+            super().close()
+            if where == "close" and not where_done:
+                where_done.append(True)
+                raise KeyboardInterrupt
+
+    where_done: list[bool] = []
+    monkeypatch.setattr(wavio.sf, "SoundFile", Interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_wav(tmp_path / "take.wav", [np.zeros(10, np.float32)], 10)
+    assert list(tmp_path.iterdir()) == []
+    assert where_done == ([True] if where == "close" else [])
