@@ -81,13 +81,19 @@ def render_set(cfg: TrainConfig, seeds: list[int], world_cfg=None) -> ClipSet:
     return make_set(cfg, frames, audio, events, list(seeds))
 
 
+MEL_CHUNK = 256  # clips per log-mel batch: the STFT of 8000 four-second clips at once needs over 24 GB
+
+
 def make_set(cfg: TrainConfig, frames: list[np.ndarray], audio: list[np.ndarray], events: list[list[dict]],
-             seeds: list[int]) -> ClipSet:
-    """A ClipSet of equal-length clips, with their log-mel computed by the training front end."""
+             seeds: list[int], chunk: int = MEL_CHUNK) -> ClipSet:
+    """A ClipSet of equal-length clips, with their log-mel computed by the training front end
+    ``chunk`` clips at a time (memory bounded by the chunk, not by the set)."""
     audio_arr = np.stack(audio).astype(np.float32)
+    front = log_mel(cfg)
     with torch.no_grad():
-        mel = log_mel(cfg)(torch.from_numpy(audio_arr)).numpy()
-    return ClipSet(np.stack(frames), audio_arr.astype(np.float16), mel.astype(np.float16), events, seeds)
+        mel = np.concatenate([front(torch.from_numpy(audio_arr[i : i + chunk])).numpy().astype(np.float16)
+                              for i in range(0, len(audio_arr), chunk)])
+    return ClipSet(np.stack(frames), audio_arr.astype(np.float16), mel, events, seeds)
 
 
 def save_set(path: Path, s: ClipSet) -> None:
