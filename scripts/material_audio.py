@@ -24,16 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
+from foleyflow.export.eval.onsets import resample
 from foleyflow.export.evaluate import generate_for, render_eval_clips
 from foleyflow.runtime.audio import OUTPUT_RATE
 from foleyflow.runtime.session import FoleyModel
 
 RATE = 16000
-
-
-def resample(audio: np.ndarray, rate: int, to: int = RATE) -> np.ndarray:
-    n = int(len(audio) * to / rate)
-    return np.interp(np.arange(n) * rate / to, np.arange(len(audio)), audio)
 
 
 def measures(audio: np.ndarray, t0: float, rate: int = RATE) -> tuple[float, float, float]:
@@ -47,7 +43,7 @@ def measures(audio: np.ndarray, t0: float, rate: int = RATE) -> tuple[float, flo
     tail = window(0.05, 0.30)
     power = np.abs(np.fft.rfft(tail * np.hanning(len(tail)))) ** 2 + 1e-12
     flatness = 10 * np.log10(np.exp(np.mean(np.log(power))) / np.mean(power))
-    centroid = float(np.sum(np.arange(len(power)) * power) / np.sum(power) * rate / 2 / len(power))
+    centroid = float(np.sum(np.fft.rfftfreq(len(tail), 1 / rate) * power) / np.sum(power))
     return float(ring), float(flatness), centroid
 
 
@@ -66,8 +62,8 @@ def main() -> None:
             continue
         t0 = float(np.min(clip.onsets))
         gen = generate_for(model, clip.frames, clip.duration, 0, a.steps, a.guidance)
-        rows[clip.label]["truth"].append(measures(resample(clip.audio, clip.sample_rate), t0))
-        rows[clip.label]["generated"].append(measures(resample(gen, OUTPUT_RATE), t0))
+        rows[clip.label]["truth"].append(measures(resample(clip.audio, clip.sample_rate, RATE), t0))
+        rows[clip.label]["generated"].append(measures(resample(gen, OUTPUT_RATE, RATE), t0))
     print(f"{'material':9s} {'n':>3s} | ring dB: truth / generated | flatness dB | centroid Hz")
     for label in sorted(rows):
         t, g = np.median(rows[label]["truth"], axis=0), np.median(rows[label]["generated"], axis=0)
