@@ -75,6 +75,9 @@ class FlowConfig(StageConfig):
     context_tokens: int = 25  # at run time: 1 s of the previous segment as context
     default_steps: int = 8  # chosen on the val split: F1 equal to 16 steps
     guidance: float = 4.5  # chosen on the val split (F1 flat from 3 to 8; offsets smallest near here)
+    cluster_weight: float = 0.0  # > 0: the video features also predict k-means clusters of the audio (export.clusters)
+    clusters: int = 16  # k of those clusters
+    cluster_span: int = 6  # tokens of sound (from each token on) a cluster describes
 
 
 @dataclass

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .clusters import audio_clusters
 from .config import StageConfig, TrainConfig
 from .dataset import ClipSet, build_cache, load_set, log_mel, mel_stats, to_tokens
 from .models.encoders import (
@@ -284,6 +285,15 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
     net = VelocityNet(tdim, cfg.encoder.dim, fc.dim, fc.layers, fc.heads, dynamic=fc.dynamic)
     net_w = wrap(net, world)
     modules["net"] = net_w
+    labels = None
+    if fc.cluster_weight > 0:
+        if not fc.finetune_video:
+            raise ValueError("flow.cluster_weight > 0 trains the video encoder: it needs flow.finetune_video=true")
+        mel = (data.mel.astype(np.float32) - stats[0]) / stats[1]
+        labels = torch.from_numpy(audio_clusters(mel, k, fc.cluster_span, fc.clusters, seed=cfg.seed)[0])
+        counts = np.bincount(labels.numpy().ravel(), minlength=fc.clusters)
+        log.info("audio clusters: %d, tokens per cluster %s", fc.clusters, counts.tolist())
+        modules["cluster_head"] = wrap(nn.Linear(cfg.encoder.dim, fc.clusters), world)
     max_prefix = int(data.mel.shape[1] // k) - 1
 
     def loss_fn(rng: np.random.Generator, step: int) -> torch.Tensor:
@@ -303,7 +313,12 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         uncond = torch.from_numpy((rng.random(b) < fc.cond_dropout).astype(np.float32))
         v = net_w(xt, t, cond, x1, ctx_mask, uncond)
         w = 1 - ctx_mask
-        return ((v - (x1 - noise)).pow(2) * w).sum() / (w.sum() * x1.shape[-1])
+        loss = ((v - (x1 - noise)).pow(2) * w).sum() / (w.sum() * x1.shape[-1])
+        if labels is not None:
+            logits = modules["cluster_head"](cond)  # [B, N, K]
+            target = labels[torch.from_numpy(idx)][:, : logits.shape[1]]
+            loss = loss + fc.cluster_weight * F.cross_entropy(logits.flatten(0, 1), target.flatten())
+        return loss
 
     name = flow_name(align, fc.dynamic)
     run_stage(name, modules, loss_fn, fc, cfg, workdir, {"mel_stats": list(stats), "align": align},

@@ -85,3 +85,35 @@ def test_two_gloo_processes_train_a_stage(tmp_path):
 
 def test_tiny_config_is_tiny():
     assert len(TINY) > 10 and tiny_config().flow.dim == 32
+
+
+def test_the_cluster_term_trains_a_head_on_the_video_features_and_export_ignores_it(tmp_path):
+    """flow.cluster_weight > 0: the flow stage also trains a linear head from the video features to the
+    audio's k-means clusters; the package exported from it is the usual one."""
+    from foleyflow.export.onnx_export import export_package
+    from foleyflow.export.train import STAGES
+
+    wd = trained_tiny()
+    for name in ("cache", "audio_mae.pt", "video_mae.pt", "align_masked.pt", "vocoder.pt"):
+        (tmp_path / name).symlink_to(wd / name)
+    cfg = tiny_config().override(["flow.cluster_weight=1.0", "flow.clusters=4", "flow.steps=3"])
+    STAGES["flow"](cfg, tmp_path)
+    ck = load_checkpoint(tmp_path / "flow_masked_dynamic.pt")
+    head = ck["model"]["cluster_head"]
+    assert head["weight"].shape == (4, cfg.encoder.dim)
+    assert ck["config"]["flow"]["cluster_weight"] == 1.0
+    spec = export_package(tmp_path, tmp_path / "package", name="tiny-clusters")  # the head is not exported
+    assert "cluster_head" not in json.dumps(spec.training)
+
+
+def test_the_cluster_term_needs_a_trainable_video_encoder(tmp_path):
+    import pytest
+
+    from foleyflow.export.train import STAGES
+
+    wd = trained_tiny()
+    for name in ("cache", "align_masked.pt"):
+        (tmp_path / name).symlink_to(wd / name)
+    cfg = tiny_config().override(["flow.cluster_weight=1.0", "flow.finetune_video=false"])
+    with pytest.raises(ValueError, match="finetune_video"):
+        STAGES["flow"](cfg, tmp_path)
