@@ -39,6 +39,7 @@ class EvalClip:
     onsets: np.ndarray  # ground-truth event times (s)
     label: str
     duration: float
+    events: tuple = ()  # the world's ground-truth Events of the clip, where it has them
 
 
 def world_config_for(split: str, spec: ModelSpec):
@@ -60,7 +61,7 @@ def render_eval_clips(spec: ModelSpec, split: str, n: int, duration: float = 4.0
         label = world_label(c)
         onsets = np.array([e.time for e in c.events], dtype=np.float64)  # every event starts a sound
         clips.append(EvalClip(seed, downsample(c.frames, spec.frame_size), c.audio.astype(np.float32),
-                              c.sample_rate, onsets, label, duration))
+                              c.sample_rate, onsets, label, duration, tuple(c.events)))
     return clips
 
 

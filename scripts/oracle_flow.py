@@ -23,7 +23,6 @@ import argparse
 import json
 import logging
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -58,8 +57,6 @@ def inject(feats: np.ndarray, tracks: np.ndarray) -> np.ndarray:
 
 def prepare(src: Path, dst: Path) -> None:
     """dst: SRC's cache and checkpoints linked, a frozen-encoder flow config, oracle features written."""
-    import torch
-
     from foleyflow.export.config import TrainConfig
     from foleyflow.export.dataset import load_set
     from foleyflow.export.train import load_video_encoder, video_features
@@ -73,7 +70,6 @@ def prepare(src: Path, dst: Path) -> None:
     cfg_d["flow"]["finetune_video"] = False
     (dst / "config.json").write_text(json.dumps(cfg_d, indent=2))
     cfg = TrainConfig.from_dict(cfg_d)
-    torch.manual_seed(0)
     data = load_set(dst / "cache" / "train.npz")
     name = f"feats_{cfg.align.method}.npy"
     if (src / name).exists():  # SRC's frozen features (a frozen-encoder flow run there wrote them)
@@ -120,28 +116,23 @@ class OracleBackend:
 
 def score(package: Path, classifier: Path, split: str, n: int, steps: int | None = None,
           guidance: float | None = None, plain: bool = False) -> dict:
-    from foleyflow.export.data.world import render_clip, split_seeds
-    from foleyflow.export.dataset import downsample
     from foleyflow.export.eval.classifier import class_metrics, load_classifier
     from foleyflow.export.eval.metrics import evaluate_clips
-    from foleyflow.export.evaluate import generate_for, world_config_for, world_label
+    from foleyflow.export.evaluate import generate_for, render_eval_clips
     from foleyflow.runtime.audio import OUTPUT_RATE
     from foleyflow.runtime.session import FoleyModel
 
     model = OracleBackend(FoleyModel.load(package))
-    spec = model.spec
-    cfg = world_config_for(split, spec)
-    render_size = int(spec.training["config"]["data"]["render_size"])
     handle = load_classifier(classifier)
-    clips = [render_clip(s, 4.0, Fraction(spec.video_fps), render_size, spec.sample_rate, cfg)
-             for s in split_seeds(split, n)]
-    token_rate = float(spec.video_fps)
+    clips = render_eval_clips(model.spec, split, n)  # the clips `foleyflow eval` scores
+    token_rate = float(model.spec.video_fps)
     tracks = [oracle_tracks([{"kind": e.kind, "time": e.time, "material": e.material} for e in c.events],
-                            round(4.0 * token_rate), token_rate) for c in clips]
-    labels = [world_label(c) for c in clips]
+                            round(c.duration * token_rate), token_rate) for c in clips]
+    labels = [c.label for c in clips]
     purity = [label_share(c.events) for c in clips]
-    truth = [np.array([e.time for e in c.events]) for c in clips]
-    refs = [c.audio.astype(np.float32) for c in clips]
+    truth = [c.onsets for c in clips]
+    refs = [c.audio for c in clips]
+    sr = clips[0].sample_rate
     rows = {}
     runs = (("features as they are", None),) if plain else (
         ("oracle", np.arange(n)), ("another clip's oracle", np.roll(np.arange(n), 1)))
@@ -149,12 +140,11 @@ def score(package: Path, classifier: Path, split: str, n: int, steps: int | None
         gen = []
         for i, c in enumerate(clips):
             model.tracks = None if perm is None else tracks[perm[i]]
-            gen.append(generate_for(model, downsample(c.frames, spec.frame_size), 4.0, 0, steps, guidance))
-        res = evaluate_clips(gen, truth, refs, OUTPUT_RATE, ref_sample_rate=clips[0].sample_rate)
-        res.update(class_metrics(handle, gen, OUTPUT_RATE, labels, refs, clips[0].sample_rate))
-        res["per_clip"] = [{"seed": int(sd), "label": lab, "pred": pr, "purity": round(pu, 3)}
-                           for sd, lab, pr, pu in zip(split_seeds(split, n), labels, handle.predict(gen, OUTPUT_RATE),
-                                                      purity, strict=True)]
+            gen.append(generate_for(model, c.frames, c.duration, 0, steps, guidance))
+        res = evaluate_clips(gen, truth, refs, OUTPUT_RATE, ref_sample_rate=sr)
+        res.update(class_metrics(handle, gen, OUTPUT_RATE, labels, refs, sr))
+        res["per_clip"] = [{"seed": c.seed, "label": c.label, "pred": pr, "purity": round(pu, 3)}
+                           for c, pr, pu in zip(clips, handle.predict(gen, OUTPUT_RATE), purity, strict=True)]
         rows[name] = res
         ok = np.array([r["pred"] == r["label"] for r in res["per_clip"]])
         pure = np.array(purity) >= 0.999
