@@ -9,6 +9,11 @@ on), and a linear head on the video features predicts that cluster by cross-entr
 target lets the features say "wood or rubber" where a regression target would pull them to the
 mean spectrum of the two.
 
+With ``onset`` set, only the tokens where a sound starts are labelled (a peak of the spectral flux
+above ``onset``; every other token is -1, ignored by the loss), each with the cluster of the
+``span`` tokens of sound that start there. The video features are then asked what sounds only
+where the video shows a contact, and never to announce a sound before it starts.
+
 Pure numpy; seeded.
 """
 
@@ -29,6 +34,23 @@ def descriptors(mel: np.ndarray, frames_per_token: int, span: int) -> np.ndarray
     start = np.arange(t)
     end = np.minimum(start + span, t)
     return (csum[:, end] - csum[:, start]) / (end - start)[None, :, None]
+
+
+def onset_tokens(mel: np.ndarray, frames_per_token: int, threshold: float) -> np.ndarray:
+    """Normalised log-mel [N, F, M] -> bool [N, T]: tokens where a sound starts.
+
+    A token's flux is the largest, over its frames, of the mean positive rise of the log-mel from the
+    frame before; a token is an onset where that flux is at least ``threshold`` (in the units of the
+    normalised log-mel), at least the previous token's and above the next one's.
+    """
+    n, f, m = mel.shape
+    t = f // frames_per_token
+    x = mel[:, : t * frames_per_token].astype(np.float32)
+    flux = np.maximum(0.0, np.diff(x, axis=1, prepend=x[:, :1])).mean(axis=2)  # [N, F]
+    tf = flux.reshape(n, t, frames_per_token).max(axis=2)
+    prev = np.concatenate([np.zeros((n, 1), np.float32), tf[:, :-1]], axis=1)
+    nxt = np.concatenate([tf[:, 1:], np.zeros((n, 1), np.float32)], axis=1)
+    return (tf >= threshold) & (tf >= prev) & (tf > nxt)
 
 
 def kmeans(x: np.ndarray, k: int, iters: int = 25, seed: int = 0) -> np.ndarray:
@@ -61,12 +83,14 @@ def assign(x: np.ndarray, centroids: np.ndarray) -> np.ndarray:
 
 
 def audio_clusters(mel: np.ndarray, frames_per_token: int, span: int, k: int, sample: int = 50000,
-                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                   seed: int = 0, onset: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Cluster labels [N, T] of every token of the clips, and the centroids [k, M] (fit on ``sample``
-    tokens drawn at random)."""
+    tokens drawn at random). With ``onset``, only onset tokens (``onset_tokens``) are clustered and
+    labelled; the others are -1."""
     desc = descriptors(mel, frames_per_token, span)
-    flat = desc.reshape(-1, desc.shape[-1])
+    keep = onset_tokens(mel, frames_per_token, onset) if onset is not None else np.ones(desc.shape[:2], bool)
+    flat = desc[keep]
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(flat), size=min(sample, len(flat)), replace=False)
     cent = kmeans(flat[pick], k, seed=seed)
-    return assign(desc, cent), cent
+    return np.where(keep, assign(desc, cent), -1), cent

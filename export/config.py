@@ -78,6 +78,8 @@ class FlowConfig(StageConfig):
     cluster_weight: float = 0.0  # > 0: the video features also predict k-means clusters of the audio (export.clusters)
     clusters: int = 16  # k of those clusters
     cluster_span: int = 6  # tokens of sound (from each token on) a cluster describes
+    cluster_onset: float = 0.0  # > 0: label only the tokens where a sound starts (spectral-flux peak above
+    # this, normalised log-mel units; clusters.onset_tokens), with the cluster of the sound that starts there
 
 
 @dataclass

@@ -290,9 +290,11 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         if not fc.finetune_video:
             raise ValueError("flow.cluster_weight > 0 trains the video encoder: it needs flow.finetune_video=true")
         mel = (data.mel.astype(np.float32) - stats[0]) / stats[1]
-        labels = torch.from_numpy(audio_clusters(mel, k, fc.cluster_span, fc.clusters, seed=cfg.seed)[0])
-        counts = np.bincount(labels.numpy().ravel(), minlength=fc.clusters)
-        log.info("audio clusters: %d, tokens per cluster %s", fc.clusters, counts.tolist())
+        onset = fc.cluster_onset if fc.cluster_onset > 0 else None
+        labels = torch.from_numpy(audio_clusters(mel, k, fc.cluster_span, fc.clusters, seed=cfg.seed, onset=onset)[0])
+        counts = np.bincount(labels.numpy().ravel()[labels.numpy().ravel() >= 0], minlength=fc.clusters)
+        log.info("audio clusters: %d, labelled tokens %d of %d, per cluster %s", fc.clusters, counts.sum(),
+                 labels.numel(), counts.tolist())
         modules["cluster_head"] = wrap(nn.Linear(cfg.encoder.dim, fc.clusters), world)
     max_prefix = int(data.mel.shape[1] // k) - 1
 
@@ -316,8 +318,9 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         loss = ((v - (x1 - noise)).pow(2) * w).sum() / (w.sum() * x1.shape[-1])
         if labels is not None:
             logits = modules["cluster_head"](cond)  # [B, N, K]
-            target = labels[torch.from_numpy(idx)][:, : logits.shape[1]]
-            loss = loss + fc.cluster_weight * F.cross_entropy(logits.flatten(0, 1), target.flatten())
+            target = labels[torch.from_numpy(idx)][:, : logits.shape[1]].flatten()
+            if bool((target >= 0).any()):  # onset labels: a batch may hold no onset at all
+                loss = loss + fc.cluster_weight * F.cross_entropy(logits.flatten(0, 1), target, ignore_index=-1)
         return loss
 
     name = flow_name(align, fc.dynamic)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from foleyflow.export.clusters import assign, audio_clusters, descriptors, kmeans
+from foleyflow.export.clusters import assign, audio_clusters, descriptors, kmeans, onset_tokens
 
 
 def test_a_descriptor_is_the_mean_spectrum_of_the_span_of_tokens_from_its_token_on():
@@ -46,3 +46,42 @@ def test_audio_clusters_tell_two_sounds_apart_and_silence_from_both():
     assert labels.shape == (3, 10) and cent.shape == (3, 8)
     assert all(len(set(row)) == 1 for row in labels)
     assert len({row[0] for row in labels}) == 3
+
+
+def _struck(n_frames: int, starts: dict[int, tuple[int, float]], bins: int = 8) -> np.ndarray:
+    """Normalised log-mel [F, bins] at -2: at each start frame a band ``(bin, height)`` jumps up and decays."""
+    mel = np.full((n_frames, bins), -2.0, np.float32)
+    for f0, (b, h) in starts.items():
+        decay = h * np.exp(-np.arange(n_frames - f0) / 6.0)
+        mel[f0:, b] = np.maximum(mel[f0:, b], -2.0 + decay)
+    return mel
+
+
+def test_onset_tokens_mark_where_a_sound_starts_not_where_it_rings():
+    # 4 frames per token: strikes at frames 13 (token 3) and 30 (token 7); a faint one at frame 50 (token 12)
+    mel = _struck(64, {13: (2, 16.0), 30: (5, 16.0), 50: (1, 1.0)})[None]
+    on = onset_tokens(mel, 4, threshold=0.3)
+    assert on.shape == (1, 16)
+    assert np.flatnonzero(on[0]).tolist() == [3, 7]  # the faint rise (1/8 of a unit per bin) is below 0.3
+    assert np.flatnonzero(onset_tokens(mel, 4, threshold=0.1)[0]).tolist() == [3, 7, 12]
+
+
+def test_a_rise_across_a_token_boundary_is_one_onset():
+    mel = _struck(40, {15: (2, 8.0), 16: (3, 16.0)})[None]  # frames 15 and 16: tokens 3 and 4
+    assert np.flatnonzero(onset_tokens(mel, 4, threshold=0.3)[0]).tolist() == [4]  # the larger rise
+
+
+def test_onset_clusters_label_only_onsets_by_the_sound_that_starts_there():
+    """Low-band and high-band strikes in four clips: only onset tokens are labelled, the low strikes in
+    one cluster and the high ones in another."""
+    low, high = (1, 16.0), (6, 16.0)
+    clips = [{5: low, 33: high}, {9: high, 41: low}, {21: low}, {13: high, 45: high}]
+    mel = np.stack([_struck(64, c) for c in clips])
+    labels, _ = audio_clusters(mel, 4, 3, 2, seed=0, onset=0.3)
+    onsets = [[f // 4 for f in c] for c in clips]
+    for row, toks in zip(labels, onsets, strict=True):
+        assert sorted(np.flatnonzero(row >= 0).tolist()) == sorted(toks)
+        assert (row[[t for t in range(16) if t not in toks]] == -1).all()
+    lab = {band: {labels[i, f // 4] for i, c in enumerate(clips) for f, (b, _) in c.items() if b == band}
+           for band in (1, 6)}
+    assert len(lab[1]) == 1 and len(lab[6]) == 1 and lab[1] != lab[6]

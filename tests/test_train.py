@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
 from tiny_training import TINY, exported_tiny, tiny_config, trained_tiny
 
@@ -87,21 +88,24 @@ def test_tiny_config_is_tiny():
     assert len(TINY) > 10 and tiny_config().flow.dim == 32
 
 
-def test_the_cluster_term_trains_a_head_on_the_video_features_and_export_ignores_it(tmp_path):
+@pytest.mark.parametrize("onset", ["0.0", "0.3"])
+def test_the_cluster_term_trains_a_head_on_the_video_features_and_export_ignores_it(tmp_path, onset):
     """flow.cluster_weight > 0: the flow stage also trains a linear head from the video features to the
-    audio's k-means clusters; the package exported from it is the usual one."""
+    audio's k-means clusters (of every token, or of onset tokens only); the package exported from it is
+    the usual one."""
     from foleyflow.export.onnx_export import export_package
     from foleyflow.export.train import STAGES
 
     wd = trained_tiny()
     for name in ("cache", "audio_mae.pt", "video_mae.pt", "align_masked.pt", "vocoder.pt"):
         (tmp_path / name).symlink_to(wd / name)
-    cfg = tiny_config().override(["flow.cluster_weight=1.0", "flow.clusters=4", "flow.steps=3"])
+    cfg = tiny_config().override(["flow.cluster_weight=1.0", "flow.clusters=4", "flow.steps=3",
+                                  f"flow.cluster_onset={onset}"])
     STAGES["flow"](cfg, tmp_path)
     ck = load_checkpoint(tmp_path / "flow_masked_dynamic.pt")
     head = ck["model"]["cluster_head"]
     assert head["weight"].shape == (4, cfg.encoder.dim)
-    assert ck["config"]["flow"]["cluster_weight"] == 1.0
+    assert ck["config"]["flow"]["cluster_weight"] == 1.0 and ck["config"]["flow"]["cluster_onset"] == float(onset)
     export_package(tmp_path, tmp_path / "package", name="tiny-clusters")  # the head is not exported
     assert sorted(p.name for p in (tmp_path / "package").iterdir()) == \
         sorted(p.name for p in exported_tiny().iterdir())  # the same graphs as a package without the term
