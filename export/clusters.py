@@ -90,6 +90,9 @@ def audio_clusters(mel: np.ndarray, frames_per_token: int, span: int, k: int, sa
     desc = descriptors(mel, frames_per_token, span)
     keep = onset_tokens(mel, frames_per_token, onset) if onset is not None else np.ones(desc.shape[:2], bool)
     flat = desc[keep]
+    if onset is not None and len(flat) < k:
+        raise ValueError(f"only {len(flat)} onset tokens reach the flux threshold {onset} (flow.cluster_onset); "
+                         f"k={k} clusters need at least {k}: lower the threshold")
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(flat), size=min(sample, len(flat)), replace=False)
     cent = kmeans(flat[pick], k, seed=seed)

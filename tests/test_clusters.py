@@ -85,3 +85,9 @@ def test_onset_clusters_label_only_onsets_by_the_sound_that_starts_there():
     lab = {band: {labels[i, f // 4] for i, c in enumerate(clips) for f, (b, _) in c.items() if b == band}
            for band in (1, 6)}
     assert len(lab[1]) == 1 and len(lab[6]) == 1 and lab[1] != lab[6]
+
+
+def test_onset_clusters_refuse_a_threshold_that_leaves_fewer_onsets_than_clusters():
+    mel = _struck(64, {13: (2, 16.0), 30: (5, 16.0)})[None]  # two onsets
+    with pytest.raises(ValueError, match="only 2 onset tokens reach the flux threshold 0.3"):
+        audio_clusters(mel, 4, 3, 4, onset=0.3)
