@@ -104,7 +104,8 @@ class TrainConfig:
     video_mae: StageConfig = field(default_factory=lambda: StageConfig(steps=400, batch_size=8))
     align: AlignConfig = field(default_factory=lambda: AlignConfig(steps=1000, batch_size=16, lr=5e-4))
     flow: FlowConfig = field(default_factory=lambda: FlowConfig(steps=5000, batch_size=16, lr=8e-4, warmup=100,
-                                                                ckpt_every=100))
+                                                                ckpt_every=100, cluster_weight=0.1,
+                                                                cluster_span=1))
     vocoder: VocoderConfig = field(default_factory=lambda: VocoderConfig(steps=2000, batch_size=8, lr=1e-3,
                                                                          ckpt_every=100))
     seed: int = 0

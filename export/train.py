@@ -288,7 +288,8 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
     labels = None
     if fc.cluster_weight > 0:
         if not fc.finetune_video:
-            raise ValueError("flow.cluster_weight > 0 trains the video encoder: it needs flow.finetune_video=true")
+            raise ValueError(f"flow.cluster_weight={fc.cluster_weight} trains the video encoder: it needs "
+                             "flow.finetune_video=true (or --set flow.cluster_weight=0 with frozen features)")
         mel = (data.mel.astype(np.float32) - stats[0]) / stats[1]
         onset = fc.cluster_onset if fc.cluster_onset > 0 else None
         labels = torch.from_numpy(audio_clusters(mel, k, fc.cluster_span, fc.clusters, seed=cfg.seed, onset=onset)[0])

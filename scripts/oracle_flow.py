@@ -68,6 +68,7 @@ def prepare(src: Path, dst: Path) -> None:
             link.symlink_to((src / name).resolve())
     cfg_d = json.loads((src / "config.json").read_text())
     cfg_d["flow"]["finetune_video"] = False
+    cfg_d["flow"]["cluster_weight"] = 0.0  # the cluster term trains the encoder, which stays frozen here
     (dst / "config.json").write_text(json.dumps(cfg_d, indent=2))
     cfg = TrainConfig.from_dict(cfg_d)
     data = load_set(dst / "cache" / "train.npz")

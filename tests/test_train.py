@@ -62,6 +62,33 @@ def test_a_config_saved_before_video_pool_existed_loads_the_flat_stem_it_was_tra
     assert TrainConfig.from_dict({}).encoder.video_pool == TrainConfig().encoder.video_pool  # no section: defaults
 
 
+def test_the_recipe_trains_the_cluster_term_and_a_config_saved_before_it_did_not():
+    recipe = TrainConfig()
+    assert (recipe.flow.cluster_weight, recipe.flow.cluster_span) == (0.1, 1)
+    old = recipe.to_dict()
+    for key in ("cluster_weight", "clusters", "cluster_span", "cluster_onset"):
+        del old["flow"][key]  # as saved before the term existed (out/train/attn: the previous default model)
+    assert TrainConfig.from_dict(old).flow.cluster_weight == 0.0
+
+
+@pytest.mark.parametrize("extra, weight, dynamic", [
+    ([], 0.1, True),
+    (["--global-only"], 0.1, False),
+    (["--align", "none"], 0.0, True),  # MAE encoders only: the cluster term would align them to the audio
+    (["--align", "none", "--set", "flow.cluster_weight=0.3"], 0.3, True),
+    (["--align", "contrastive"], 0.1, True),
+])
+def test_train_command_config_for_the_recipe_and_the_baselines(tmp_path, monkeypatch, extra, weight, dynamic):
+    from foleyflow.export import cli, train
+
+    seen = []
+    monkeypatch.setitem(train.STAGES, "flow", lambda cfg, workdir: seen.append(cfg))
+    assert cli.main(["train", "--workdir", str(tmp_path), "--stage", "flow", *extra]) == 0
+    (cfg,) = seen
+    assert cfg.flow.cluster_weight == weight and cfg.flow.dynamic is dynamic
+    assert json.loads((tmp_path / "config.json").read_text())["flow"]["cluster_weight"] == weight
+
+
 def test_masked_alignment_trains_the_video_encoder():
     wd = trained_tiny()
     mae = load_checkpoint(wd / "video_mae.pt")["model"]["encoder"]
