@@ -30,6 +30,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.align == "none" and not any(a.startswith("flow.cluster_weight=") for a in args.set or []):
         # the cluster term teaches the video encoder audio clusters: a cross-modal alignment of its own
         cfg.flow.cluster_weight = 0.0
+        logging.info("--align none: flow.cluster_weight set to 0 (MAE encoders only)")
     if args.global_only:
         cfg.flow.dynamic = False
     cfg_path.write_text(json.dumps(cfg.to_dict(), indent=2))
@@ -73,8 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train the stages of the method (resumable)")
     t.add_argument("--workdir", default="out/train", help="checkpoints, cache and config live here")
     t.add_argument("--stage", default="all", help=f"all, or comma-separated of {', '.join(DEFAULT_ORDER)}")
-    t.add_argument("--align", choices=("masked", "contrastive", "none"), help="alignment method (default masked); none (MAE encoders only) also turns "
-                   "flow.cluster_weight off unless --set")
+    t.add_argument("--align", choices=("masked", "contrastive", "none"),
+                   help="alignment method (default masked); none (MAE encoders only) also sets "
+                        "flow.cluster_weight=0 unless --set gives it")
     t.add_argument("--global-only", action="store_true", help="train the global-condition baseline flow")
     t.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE", help="override a config value")
     t.add_argument("--package", help="export a model package here when done")
