@@ -32,7 +32,7 @@ bench: $(STAMP)
 manifest: $(STAMP)
 	$(PY) -m foleyflow.plugin.manifest --update
 
-# Train the default model's recipe from scratch (see README: 58 minutes on 2 cores) and export it.
+# Train the default model's recipe from scratch (see README: about 2 hours on 2 cores) and export it.
 train-default: $(STAMP)
 	$(VENV)/bin/foleyflow train --workdir out/train/default --package out/train/default/package
 

@@ -103,7 +103,8 @@ class TrainConfig:
     audio_mae: StageConfig = field(default_factory=lambda: StageConfig(steps=200, batch_size=32))
     video_mae: StageConfig = field(default_factory=lambda: StageConfig(steps=400, batch_size=8))
     align: AlignConfig = field(default_factory=lambda: AlignConfig(steps=1000, batch_size=16, lr=5e-4))
-    flow: FlowConfig = field(default_factory=lambda: FlowConfig(steps=5000, batch_size=16, lr=8e-4, warmup=100,
+    # recipe 4: 10000 flow steps (recipe 3 had 5000); on 400 val clips onset F1 0.845 vs 0.809, class 0.64 vs 0.60
+    flow: FlowConfig = field(default_factory=lambda: FlowConfig(steps=10000, batch_size=16, lr=8e-4, warmup=100,
                                                                 ckpt_every=100, cluster_weight=0.1,
                                                                 cluster_span=1))
     vocoder: VocoderConfig = field(default_factory=lambda: VocoderConfig(steps=2000, batch_size=8, lr=1e-3,
