@@ -1,4 +1,4 @@
-"""`foleyflow train | export | eval | bench` (reached lazily from the plugin's CLI; needs torch)."""
+"""`foleyflow train | export | eval` (reached lazily from the ``foleyflow`` dispatcher; needs torch)."""
 
 from __future__ import annotations
 
@@ -62,12 +62,6 @@ def _eval(args: argparse.Namespace) -> int:
     return eval_main(args)
 
 
-def _bench(args: argparse.Namespace) -> int:
-    from .bench import main as bench_main
-
-    return bench_main(args)
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="foleyflow", description="Train, export and evaluate Foley-Flow models.")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -102,11 +96,6 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--classifier", help="audio classifier checkpoint for class accuracy and Frechet distance")
     v.add_argument("--names", help="comma-separated row names for the packages (default: their folder names)")
     v.set_defaults(fn=_eval)
-    b = sub.add_parser("bench", help="speed, memory and quality of the runtime, side by side in one run")
-    from .bench import add_arguments as bench_arguments
-
-    bench_arguments(b)
-    b.set_defaults(fn=_bench)
     return p
 
 

@@ -50,7 +50,7 @@ def log_mel(cfg: TrainConfig) -> LogMel:
 def world_config(name: str):
     """The world's parameter ranges by name: "impacts" (the first world) or "full", and their
     out-of-distribution ranges "impacts_ood" and "ood"."""
-    from .data import world
+    from foleyflow.world import world
 
     if name == "impacts":
         return world.impacts_config() if hasattr(world, "impacts_config") else None
@@ -64,7 +64,7 @@ def world_config(name: str):
 
 
 def render_set(cfg: TrainConfig, seeds: list[int], world_cfg=None) -> ClipSet:
-    from .data.world import render_clip
+    from foleyflow.world.world import render_clip
 
     d, a = cfg.data, cfg.audio
     world_cfg = world_cfg if world_cfg is not None else world_config(d.world)
@@ -111,7 +111,7 @@ def load_set(path: Path) -> ClipSet:
 
 def build_cache(cfg: TrainConfig, workdir: Path) -> dict[str, Path]:
     """Render (or reuse) the train and val sets; returns their paths."""
-    from .data.world import split_seeds
+    from foleyflow.world.world import split_seeds
 
     out = {}
     for split, n in (("train", cfg.data.n_train), ("val", cfg.data.n_val)):

@@ -51,7 +51,7 @@ def world_config_for(split: str, spec: ModelSpec):
 
 
 def render_eval_clips(spec: ModelSpec, split: str, n: int, duration: float = 4.0) -> list[EvalClip]:
-    from .data.world import render_clip, split_seeds
+    from foleyflow.world.world import render_clip, split_seeds
 
     cfg = world_config_for(split, spec)
     render_size = int(spec.training.get("config", {}).get("data", {}).get("render_size", 2 * spec.frame_size))
@@ -66,7 +66,7 @@ def render_eval_clips(spec: ModelSpec, split: str, n: int, duration: float = 4.0
 
 
 def world_label(clip) -> str:
-    from .data import world
+    from foleyflow.world import world
 
     if hasattr(world, "clip_label"):
         return world.clip_label(clip)

@@ -2,9 +2,9 @@
 
     foleyflow clips TIMELINE [--rate FPS] [--media-root DIR] [--json]
     foleyflow generate TIMELINE -o OUT [--model DIR] [--clip ID ...] [--steps N] [--seed S] ...
-    foleyflow demo [-o out/demo]
-    foleyflow train|export|eval|bench ...   (the ML side: needs the train extra, imported only here)
-    foleyflow panel ...                      (the Qt panel, imported only here)
+
+The timeline side of the ``foleyflow`` command (:mod:`foleyflow.cli` dispatches here);
+the panel, the demo and the ML side have their own modules.
 
 Exit codes: 0 done, 2 bad input, 3 nothing to do, 4 some clips failed, 130 cancelled.
 Errors print one line, ``foleyflow: error: <message>``, on stderr.
@@ -17,7 +17,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -38,8 +38,6 @@ from .timing import parse_rate
 
 log = logging.getLogger("foleyflow")
 
-LAZY_EXPORT = ("train", "export", "eval", "bench")
-LAZY_PANEL = ("panel",)
 EXIT_CANCELLED = 130
 
 
@@ -51,7 +49,7 @@ class _Formatter(logging.Formatter):
         return f"foleyflow: {msg}"
 
 
-def _setup_logging(verbosity: int) -> None:
+def setup_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Formatter())
@@ -111,46 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--dry-run", action="store_true", help="show what would be generated, and where; write nothing")
     g.add_argument("--in-place", action="store_true", help="write over the input timeline, keeping a backup")
     g.add_argument("--absolute-urls", action="store_true", help="reference WAVs by absolute file:// URLs in .otio")
-    d = sub.add_parser("demo", help="render synthetic media, build a demo timeline and generate its Foley")
-    d.add_argument("-o", "--output", type=Path, default=Path("out/demo"), help="demo folder (default out/demo)")
-    d.add_argument("--model", type=Path, help="model package (default: the bundled default)")
-    d.add_argument("--steps", type=_positive)
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--provider", default="auto", help="execution provider (default auto)")
-    d.add_argument("-q", "--quiet", action="count", default=0)
-    d.add_argument("-v", "--verbose", action="count", default=0)
-    for name in LAZY_EXPORT:
-        sub.add_parser(name, help=f"{name} models (needs the 'train' extra: torch)", add_help=False)
-    sub.add_parser("panel", help="open the Qt panel", add_help=False)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
+def run_guarded(body: Callable[[], int]) -> int:
+    """Run a command's body; our errors, a cancel and refused file operations become one line and an exit code."""
     try:
-        if args_list and args_list[0] in LAZY_EXPORT:
-            from foleyflow.export.cli import main as export_main  # torch lives behind this line
-
-            return int(export_main(args_list) or 0)
-        if args_list and args_list[0] in LAZY_PANEL:
-            from foleyflow.ui.app import main as panel_main  # Qt lives behind this line
-
-            return int(panel_main(args_list[1:]) or 0)
-        try:
-            args = build_parser().parse_args(args_list)
-        except SystemExit as exc:  # --help (0) or a usage error (2): argparse has printed why
-            return int(exc.code or 0) if not isinstance(exc.code, str) else 2
-        _setup_logging(args.verbose - args.quiet)
-        if args.command == "clips":
-            return cmd_clips(args)
-        if args.command == "generate":
-            return cmd_generate(args)
-        if args.command == "demo":
-            from .demo import run_demo
-
-            return run_demo(args.output, model=args.model, steps=args.steps, seed=args.seed, provider=args.provider)
-        return EXIT_OK
+        return body()
     except FoleyFlowError as exc:
         print(f"foleyflow: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -161,6 +126,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"foleyflow: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def parse_or_exit_code(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace | int:
+    """Parsed arguments, or the exit code of --help (0) or a usage error (2) that argparse has printed."""
+    try:
+        return parser.parse_args(list(argv))
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``foleyflow clips|generate ...`` (the subcommand first); return the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+
+    def body() -> int:
+        args = parse_or_exit_code(build_parser(), args_list)
+        if isinstance(args, int):
+            return args
+        setup_logging(args.verbose - args.quiet)
+        if args.command == "clips":
+            return cmd_clips(args)
+        return cmd_generate(args)
+
+    return run_guarded(body)
 
 
 def _selection(args: argparse.Namespace) -> Selection:

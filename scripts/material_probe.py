@@ -29,8 +29,8 @@ import torch
 from torch import nn
 
 from foleyflow.export.config import TrainConfig
-from foleyflow.export.data.events import MATERIALS
-from foleyflow.export.data.world import split_seeds
+from foleyflow.world.events import MATERIALS
+from foleyflow.world.world import split_seeds
 from foleyflow.export.dataset import ClipSet, load_set, render_set, save_set
 from foleyflow.export.models.encoders import VIDEO_POOLS
 from foleyflow.export.train import load_checkpoint, video_batch, video_encoder

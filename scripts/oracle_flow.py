@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from foleyflow.export.data.events import MATERIALS
+from foleyflow.world.events import MATERIALS
 
 ORACLE_DIMS = len(MATERIALS)
 HOLD = 25  # tokens (1 s at 25 tokens/s): the longest rings decay within about that
@@ -86,7 +86,7 @@ def prepare(src: Path, dst: Path) -> None:
 
 def label_share(events: list) -> float:
     """The share of a clip's event weight that its label's class holds (1: all one material)."""
-    from foleyflow.export.data.events import dominant_class, event_class, event_weight
+    from foleyflow.world.events import dominant_class, event_class, event_weight
 
     total = sum(event_weight(e) for e in events)
     top = dominant_class(events)

@@ -30,7 +30,7 @@ def build_demo(folder: Path) -> Path:
     """Two video tracks of synthetic scenes (bounces, hits, rolling) as an .otio, media beside it."""
     import opentimelineio as otio
 
-    from foleyflow.plugin.demo import DemoClip, build_timeline, render_media
+    from foleyflow.demo import DemoClip, build_timeline, render_media
 
     v1 = (DemoClip("bounce", seed=11, fps=Fraction(24000, 1001), duration=4.0, source_start=0, source_frames=96),
           DemoClip("hits", seed=12, fps=Fraction(25), duration=4.0, source_start=24, source_frames=60, gap_before=24),

@@ -9,8 +9,8 @@ import onnx
 import pytest
 from tiny_training import exported_tiny, trained_tiny
 
-from foleyflow.export import bench
-from foleyflow.export.bench import (
+from foleyflow.benchmarks import suite as bench
+from foleyflow.benchmarks.suite import (
     BenchConfig,
     graph_flops,
     region_counts,
@@ -162,9 +162,9 @@ def test_time_interleaved_times_every_contender_repeats_times():
 
 
 def test_cli_has_bench():
-    from foleyflow.export.cli import build_parser
+    from foleyflow.benchmarks.cli import build_parser
 
-    args = build_parser().parse_args(["bench", "--quick", "--package", str(exported_tiny()), "--json", "x.json",
+    args = build_parser().parse_args(["--quick", "--package", str(exported_tiny()), "--json", "x.json",
                                       "--only", "velocity,e2e"])
     cfg = bench.config_from_args(args)
     assert cfg.sections == ("velocity", "e2e") and cfg.e2e_seconds == 3.0 and isinstance(cfg.package, Path)

@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from foleyflow.export.data import world  # noqa: E402
+from foleyflow.world import world  # noqa: E402
 from foleyflow.export.eval import classifier as clf  # noqa: E402
 
 SR = clf.SAMPLE_RATE

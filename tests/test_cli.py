@@ -147,24 +147,32 @@ def test_range_selection(capsys, edit, tmp_path):
     assert [c["id"] for c in json.loads(capsys.readouterr().out)["clips"]] == ["V1:2"]
 
 
-def test_lazy_subcommands(monkeypatch):
+def test_the_foleyflow_command_dispatches_lazily(monkeypatch, capsys):
+    from foleyflow import cli as root
+
     seen = {}
-    export_cli = types.ModuleType("foleyflow.export.cli")
-    export_cli.main = lambda argv: seen.setdefault("export", argv) and 0
-    ui_app = types.ModuleType("foleyflow.ui.app")
-    ui_app.main = lambda argv: seen.setdefault("panel", argv) and 0
-    monkeypatch.setitem(sys.modules, "foleyflow.export.cli", export_cli)
-    monkeypatch.setitem(sys.modules, "foleyflow.ui.app", ui_app)
-    assert cli.main(["eval", "pkg", "-n", "3"]) == 0 and seen["export"] == ["eval", "pkg", "-n", "3"]
-    assert cli.main(["panel", "cut.otio"]) == 0 and seen["panel"] == ["cut.otio"]
+    for name in ("foleyflow.export.cli", "foleyflow.ui.app", "foleyflow.benchmarks.cli", "foleyflow.demo"):
+        fake = types.ModuleType(name)
+        fake.main = lambda argv, name=name: seen.setdefault(name, argv) and 0
+        monkeypatch.setitem(sys.modules, name, fake)
+    assert root.main(["eval", "pkg", "-n", "3"]) == 0 and seen["foleyflow.export.cli"] == ["eval", "pkg", "-n", "3"]
+    assert root.main(["panel", "cut.otio"]) == 0 and seen["foleyflow.ui.app"] == ["panel", "cut.otio"]
+    assert root.main(["bench", "--quick"]) == 0 and seen["foleyflow.benchmarks.cli"] == ["bench", "--quick"]
+    assert root.main(["demo", "-o", "x"]) == 0 and seen["foleyflow.demo"] == ["demo", "-o", "x"]
+    assert root.main(["nope"]) == 2 and "unknown command 'nope'" in capsys.readouterr().err
+    assert root.main(["--help"]) == 0 and "generate" in capsys.readouterr().out
+
+
+def test_the_timeline_side_offers_only_its_own_subcommands(capsys):
+    assert cli.main(["panel"]) == 2 and "invalid choice" in capsys.readouterr().err
 
 
 def test_plugin_imports_neither_torch_nor_qt():
     code = (
         "import sys\n"
         "import foleyflow.plugin, foleyflow.plugin.cli, foleyflow.plugin.pipeline, foleyflow.plugin.generate\n"
-        "import foleyflow.plugin.demo, foleyflow.plugin.placement, foleyflow.plugin.decode, foleyflow.plugin.output\n"
-        f"rc = foleyflow.plugin.cli.main(['clips', {str(TIMELINES / 'simple_cut.otio')!r}])\n"
+        "import foleyflow.cli, foleyflow.plugin.placement, foleyflow.plugin.decode, foleyflow.plugin.output\n"
+        f"rc = foleyflow.cli.main(['clips', {str(TIMELINES / 'simple_cut.otio')!r}])\n"
         "assert rc == 0, rc\n"
         "bad = [m for m in ('torch', 'PySide6') if m in sys.modules]\n"
         "assert not bad, bad\n"

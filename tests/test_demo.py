@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 from model_fixtures import DEFAULT_MODEL
 
-from foleyflow.plugin import demo
+from foleyflow import demo
 from foleyflow.plugin.clips import video_clips
 from foleyflow.plugin.generate import Engine
 from foleyflow.plugin.timeline import read_timeline

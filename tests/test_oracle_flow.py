@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from foleyflow.export.data.events import MATERIALS
+from foleyflow.world.events import MATERIALS
 
 _PATH = Path(__file__).resolve().parents[1] / "scripts" / "oracle_flow.py"
 

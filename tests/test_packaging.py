@@ -13,7 +13,7 @@ from packaging.requirements import Requirement
 
 REPO = Path(__file__).resolve().parents[1]
 TOP = {"export": "foleyflow.export", "runtime": "foleyflow.runtime", "plugin": "foleyflow.plugin", "ui": "foleyflow.ui",
-       "models": "foleyflow.models"}
+       "world": "foleyflow.world", "benchmarks": "foleyflow.benchmarks", "models": "foleyflow.models"}
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 
 
@@ -40,11 +40,11 @@ def test_wheel_holds_every_subpackage_and_no_tests(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     dirs = {n.rsplit("/", 1)[0].replace("/", ".") for n in names if n.endswith("__init__.py")}
     assert _source_packages() | {"foleyflow"} <= dirs
-    assert not any(n.startswith(("tests/", "runtime/", "plugin/", "ui/", "export/", "models/")) for n in names)
+    assert not any(n.startswith(("tests/", "runtime/", "plugin/", "ui/", "export/", "world/", "benchmarks/", "models/")) for n in names)
     for f in ("model.json", "velocity.onnx", "video_encoder.onnx", "vocoder.onnx"):
         assert f"foleyflow/models/default/{f}" in names  # the default model ships inside the wheel
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "foleyflow = foleyflow.plugin.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "foleyflow = foleyflow.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
 
 
 def test_torch_is_pinned_and_only_an_extra():

@@ -1,4 +1,4 @@
-"""Real data layouts (export/data/real.py) on tiny fixtures written in those layouts."""
+"""Real data layouts (export/real.py) on tiny fixtures written in those layouts."""
 
 import json
 import logging
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from foleyflow.export.config import TrainConfig
-from foleyflow.export.data import real
-from foleyflow.export.data.real import (
+from foleyflow.export import real
+from foleyflow.export.real import (
     LayoutError,
     RealClip,
     build_real_set,
@@ -20,7 +20,7 @@ from foleyflow.export.data.real import (
     read_greatest_hits,
     read_vggsound_csv,
 )
-from foleyflow.export.data.video_io import write_video, write_wav
+from foleyflow.plugin.video_out import write_video, write_wav
 from foleyflow.export.dataset import build_cache, load_set
 from foleyflow.export.eval.onsets import detect_onsets
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from foleyflow.export.data import video_io
-from foleyflow.export.data.video_io import write_video, write_wav
-from foleyflow.export.data.world import impacts_config, render_clip
+from foleyflow.plugin import video_out as video_io
+from foleyflow.plugin.video_out import write_video, write_wav
+from foleyflow.world.world import impacts_config, render_clip
 
 
 def _read(path: Path) -> tuple[np.ndarray, list[Fraction], av.video.stream.VideoStream, list[str]]:

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from foleyflow.export.data import scene, world
-from foleyflow.export.data.world import (
+from foleyflow.world import scene, world
+from foleyflow.world.world import (
     CLASSES,
     MATERIALS,
     Clip,

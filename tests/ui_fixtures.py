@@ -15,7 +15,7 @@ FPS = Fraction(25)
 
 def write_clip(path: Path, seconds: float, seed: int = 0, size: int = 64) -> Path:
     """An H.264 clip of a square bouncing on a floor (it moves, so the model has something to follow)."""
-    from foleyflow.export.data.video_io import write_video
+    from foleyflow.plugin.video_out import write_video
 
     n = int(round(seconds * FPS))
     frames = np.full((n, size, size, 3), 40, np.uint8)  # [T, H, W, 3]

@@ -46,11 +46,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data import world
+from foleyflow.world import world
 
 try:  # the world's per-event weights (its clip_label's dominant-class rule), where it has them
-    from ..data.events import event_class as _event_class
-    from ..data.events import event_weight as _event_weight
+    from foleyflow.world.events import event_class as _event_class
+    from foleyflow.world.events import event_weight as _event_weight
 except ImportError:  # an older world: hard labels only
     _event_class = _event_weight = None
 from .metrics import frechet_distance

@@ -8,13 +8,16 @@ trimmed, with a gap::
 It writes ``OUT/media/*.mp4``, ``OUT/timeline.otio``, then generates into
 ``OUT/timeline_foley.otio`` with the WAVs beside it, checks that every Foley clip
 sits exactly on its video clip and that every WAV holds round(seconds * 48000)
-samples, and prints a summary. The synthetic world lives on the training side
-(``foleyflow.export.data``, numpy and PyAV only): it is imported here, lazily.
+samples, and prints a summary. The synthetic world (``foleyflow.world``, numpy only) makes
+the clips and the plugin's writer writes them; both are imported here, lazily.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
+import sys
+from collections.abc import Sequence
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -23,15 +26,16 @@ from pathlib import Path
 import opentimelineio as otio
 import soundfile as sf
 
-from .clips import video_clips
-from .errors import OutputError
-from .generate import Engine, GenerateOptions, default_model_dir
-from .output import write_timeline
-from .pipeline import GenerateRequest, execute, plan_run
-from .placement import NAMESPACE
-from .progress import ProgressBar
-from .timeline import read_timeline
-from .timing import SAMPLE_RATE, otio_rate, samples_for, seconds
+from foleyflow.plugin.cli import parse_or_exit_code, run_guarded, setup_logging
+from foleyflow.plugin.clips import video_clips
+from foleyflow.plugin.errors import OutputError
+from foleyflow.plugin.generate import Engine, GenerateOptions, default_model_dir
+from foleyflow.plugin.output import write_timeline
+from foleyflow.plugin.pipeline import GenerateRequest, execute, plan_run
+from foleyflow.plugin.placement import NAMESPACE
+from foleyflow.plugin.progress import ProgressBar
+from foleyflow.plugin.timeline import read_timeline
+from foleyflow.plugin.timing import SAMPLE_RATE, otio_rate, samples_for, seconds
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +67,8 @@ def render_media(folder: Path, clips: tuple[DemoClip, ...] = DEMO_CLIPS, size: i
 
     ``world`` names the synthetic world's ranges: "impacts" (the first world) or "full".
     """
-    from foleyflow.export.data import world as world_mod
-    from foleyflow.export.data.video_io import write_video
+    from foleyflow.world import world as world_mod
+    from foleyflow.plugin.video_out import write_video
 
     config = world_mod.impacts_config() if world == "impacts" else None
     folder.mkdir(parents=True, exist_ok=True)
@@ -103,7 +107,7 @@ def build_timeline(media: dict[str, Path], base: Path, clips: tuple[DemoClip, ..
 
 
 def _frame_count(duration: float, fps: Fraction) -> int:
-    from foleyflow.export.data.world import frame_count
+    from foleyflow.world.world import frame_count
 
     return frame_count(duration, fps)
 
@@ -166,3 +170,39 @@ def run_demo(out: Path = Path("out/demo"), model: Path | None = None, steps: int
     print(f"checked {checked} Foley clip(s): on their video clips' frames, WAVs 48 kHz PCM_24 of exact length")
     print(f"timeline  {timeline_path}\nwith Foley {output}\nWAVs      {plan_.wav_dir}/\nmedia     {out / 'media'}/")
     return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="foleyflow demo",
+                                description="Render synthetic media, build a demo timeline and generate its Foley.")
+    p.add_argument("-o", "--output", type=Path, default=Path("out/demo"), help="demo folder (default out/demo)")
+    p.add_argument("--model", type=Path, help="model package (default: the bundled default)")
+    p.add_argument("--steps", type=int)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--provider", default="auto", help="execution provider (default auto)")
+    p.add_argument("-q", "--quiet", action="count", default=0)
+    p.add_argument("-v", "--verbose", action="count", default=0)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``foleyflow demo [-o DIR] ...`` (argv may start with "demo"); returns the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["demo"]:
+        args_list = args_list[1:]
+
+    def body() -> int:
+        args = parse_or_exit_code(build_parser(), args_list)
+        if isinstance(args, int):
+            return args
+        if args.steps is not None and args.steps < 1:
+            print(f"foleyflow demo: error: --steps must be 1 or more, got {args.steps}", file=sys.stderr)
+            return 2
+        setup_logging(args.verbose - args.quiet)
+        return run_demo(args.output, model=args.model, steps=args.steps, seed=args.seed, provider=args.provider)
+
+    return run_guarded(body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -18,8 +18,8 @@ Greatest Hits (Owens et al., CVPR 2016): per recording ``NAME_denoised.mp4`` (vi
 Command line (writes ``WORKDIR/cache/train.npz`` and ``val.npz``, which ``foleyflow train
 --workdir WORKDIR`` then reuses instead of rendering the synthetic world)::
 
-    python -m foleyflow.export.data.real vggsound --csv vggsound.csv --videos clips/ --workdir out/train/vgg
-    python -m foleyflow.export.data.real greatest-hits --root vis-data/ --workdir out/train/hits
+    python -m foleyflow.export.real vggsound --csv vggsound.csv --videos clips/ --workdir out/train/vgg
+    python -m foleyflow.export.real greatest-hits --root vis-data/ --workdir out/train/hits
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ def load_clip(clip: RealClip, fps: Fraction, size: int, sample_rate: int, cache_
 
 def build_real_set(clips: Sequence[RealClip], cfg, cache_dir: str | Path):
     """Cut every clip into windows of ``cfg.data.duration`` s (no overlap; a shorter tail is dropped)."""
-    from ..dataset import make_set
+    from .dataset import make_set
 
     d, a = cfg.data, cfg.audio
     fps, cache_dir = Fraction(d.fps), Path(cache_dir)
@@ -258,7 +258,7 @@ def build_real_set(clips: Sequence[RealClip], cfg, cache_dir: str | Path):
 
 def write_workdir_sets(clips: Sequence[RealClip], cfg, workdir: str | Path) -> dict[str, Path]:
     """``workdir/cache/{train,val}.npz`` (+ ``.index.json``) for the training stages; test rows go to val."""
-    from ..dataset import save_set
+    from .dataset import save_set
 
     workdir = Path(workdir)
     out = {}
@@ -276,9 +276,9 @@ def write_workdir_sets(clips: Sequence[RealClip], cfg, workdir: str | Path) -> d
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ..config import TrainConfig
+    from .config import TrainConfig
 
-    p = argparse.ArgumentParser(prog="python -m foleyflow.export.data.real", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m foleyflow.export.real", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="layout", required=True)
     v = sub.add_parser("vggsound", help="a VGGSound-style CSV and a folder of its clips")
     v.add_argument("--csv", required=True)

@@ -54,7 +54,7 @@ from foleyflow.runtime.session import FoleyModel, variant_package
 from foleyflow.runtime.spec import ModelSpec
 from foleyflow.runtime.stream import plan_segments
 
-log = logging.getLogger("foleyflow.export.bench")
+log = logging.getLogger("foleyflow.benchmarks.suite")
 
 SEAM_WINDOW_S = 0.25
 MEDIA_FPS = Fraction(24000, 1001)  # the synthetic media's rate: NTSC film, as editors cut it
@@ -150,14 +150,14 @@ def _torch_model(cfg: BenchConfig) -> Any:
         return None
     import torch
 
-    from .torch_backend import TorchModel
+    from foleyflow.export.torch_backend import TorchModel
 
     torch.set_num_threads(cfg.threads)
     return TorchModel.load(cfg.checkpoints, cfg.package)
 
 
 def _feeds(spec: ModelSpec) -> dict[str, dict[str, np.ndarray]]:
-    from .variants import graph_feeds
+    from foleyflow.export.variants import graph_feeds
 
     return graph_feeds(spec)
 
@@ -315,7 +315,7 @@ def write_video_stream(path: Path, frames: Iterable[np.ndarray], fps: Fraction, 
 
 def long_video(path: Path, seconds: float, size: int, seed: int = 7, loop_seconds: float = 8.0) -> int:
     """A synthetic clip of any length, streamed: a rendered ``loop_seconds`` scene repeated."""
-    from .data.world import frame_count, render_clip
+    from foleyflow.world.world import frame_count, render_clip
 
     loop = render_clip(seed, loop_seconds, MEDIA_FPS, size, 16000).frames
     total = frame_count(seconds, MEDIA_FPS)
@@ -440,8 +440,8 @@ def bench_e2e(cfg: BenchConfig, workdir: Path, variant: str = "fp32", video: tup
               tuning: Any = None, steps: int | None = None) -> dict[str, Any]:
     """The model's default settings (``steps`` overrides), the default provider, ``cfg.threads`` threads
     (``tuning``: runtime.providers.Tuning)."""
-    from .data.video_io import write_video
-    from .data.world import render_clip
+    from foleyflow.plugin.video_out import write_video
+    from foleyflow.world.world import render_clip
 
     if video is None:
         path = workdir / f"e2e_{cfg.e2e_seconds:g}s.mp4"
@@ -495,7 +495,7 @@ def bench_rss(cfg: BenchConfig, workdir: Path) -> dict[str, Any]:
         n = long_video(video, secs, cfg.video_size)
         args = {"video": str(video), "n_frames": n, "package": str(cfg.package), "steps": cfg.rss_steps,
                 "threads": cfg.threads, "wav_dir": str(workdir / f"rss_wav_{secs:g}")}
-        proc = subprocess.run([sys.executable, "-m", "foleyflow.export.bench", "--rss-child", json.dumps(args)],
+        proc = subprocess.run([sys.executable, "-m", "foleyflow.benchmarks.suite", "--rss-child", json.dumps(args)],
                               capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise RuntimeError(f"RSS child for {secs:g} s failed: {proc.stderr[-2000:]}")
@@ -533,7 +533,7 @@ def bench_decode(spec: ModelSpec, cfg: BenchConfig, workdir: Path) -> dict[str, 
     per source size: what the end-to-end figure pays for media larger than the synthetic clip."""
     from foleyflow.plugin.decode import FrameReader
 
-    from .data.world import frame_count
+    from foleyflow.world.world import frame_count
 
     rows = {}
     n_model = int(cfg.decode_seconds * spec.video_fps)
@@ -566,8 +566,8 @@ def _generate(model: Any, frames: np.ndarray | list, seconds: float, seed: int =
 
 
 def bench_steps(model: FoleyModel, cfg: BenchConfig, clips: list | None = None) -> dict[str, Any]:
-    from .eval.metrics import evaluate_clips, mismatched_baseline
-    from .evaluate import render_eval_clips
+    from foleyflow.export.eval.metrics import evaluate_clips, mismatched_baseline
+    from foleyflow.export.evaluate import render_eval_clips
 
     clips = clips if clips is not None else render_eval_clips(model.spec, "test", cfg.eval_clips)
     truth = [c.onsets for c in clips]
@@ -606,9 +606,9 @@ def long_eval_clips(spec: ModelSpec, n: int, seconds: float) -> list:
     world's scenes go quiet after their first drops)."""
     from dataclasses import replace
 
-    from .data.world import WorldConfig, render_clip, split_seeds
-    from .dataset import downsample
-    from .evaluate import EvalClip, world_config_for
+    from foleyflow.world.world import WorldConfig, render_clip, split_seeds
+    from foleyflow.export.dataset import downsample
+    from foleyflow.export.evaluate import EvalClip, world_config_for
 
     base = world_config_for("test", spec) or WorldConfig()
     wcfg = replace(base, striker_probability=1.0, strikes=(max(1, int(seconds * 0.5)), max(2, int(seconds * 0.75))),
@@ -625,7 +625,7 @@ def long_eval_clips(spec: ModelSpec, n: int, seconds: float) -> list:
 def region_counts(pred: np.ndarray, true: np.ndarray, near: Callable[[np.ndarray], np.ndarray],
                   tol: float = 0.1) -> dict[str, dict[str, int]]:
     """TP/FP/FN split by region: a true onset by its own time, an unmatched prediction by its own."""
-    from .eval.metrics import match_onsets
+    from foleyflow.export.eval.metrics import match_onsets
 
     pairs = match_onsets(pred, true, tol)
     mp = np.zeros(len(pred), bool)
@@ -645,8 +645,8 @@ def _f1(c: dict[str, int]) -> float:
 
 
 def bench_seams(model: FoleyModel, cfg: BenchConfig) -> dict[str, Any]:
-    from .eval.metrics import merge_close_events
-    from .eval.onsets import detect_onsets_with_strength
+    from foleyflow.export.eval.metrics import merge_close_events
+    from foleyflow.export.eval.onsets import detect_onsets_with_strength
 
     clips = long_eval_clips(model.spec, cfg.seam_clips, cfg.seam_seconds)
     n = round(cfg.seam_seconds * OUTPUT_RATE)
@@ -675,7 +675,7 @@ def bench_seams(model: FoleyModel, cfg: BenchConfig) -> dict[str, Any]:
 
 # -- (8) PyTorch vs ONNX Runtime audio -------------------------------------------------------------------
 def bench_snr(model: FoleyModel, torch_model: Any, cfg: BenchConfig) -> dict[str, Any]:
-    from .variants import snr_db
+    from foleyflow.export.variants import snr_db
 
     if torch_model is None:
         return {"snr_db": None, "note": "no --checkpoints: PyTorch not run"}
@@ -721,9 +721,9 @@ def bench_tuning(model: FoleyModel, cfg: BenchConfig, workdir: Path, e2e_video: 
 # -- (10) variants ----------------------------------------------------------------------------------------
 def bench_variants(model: FoleyModel, cfg: BenchConfig, workdir: Path, e2e_video: tuple[Path, int] | None,
                    clips: list | None) -> dict[str, Any]:
-    from .eval.metrics import evaluate_clips
-    from .evaluate import render_eval_clips
-    from .variants import make_variant, pipeline_audio, rel_err, snr_db
+    from foleyflow.export.eval.metrics import evaluate_clips
+    from foleyflow.export.evaluate import render_eval_clips
+    from foleyflow.export.variants import make_variant, pipeline_audio, rel_err, snr_db
 
     out: dict[str, Any] = {}
     feeds = _feeds(model.spec)
@@ -804,7 +804,7 @@ def run_bench(cfg: BenchConfig, on_section: Callable[[str, dict], None] | None =
             done("decode", bench_decode(model.spec, cfg, workdir))
         clips = None
         if "steps" in secs or "variants" in secs:
-            from .evaluate import render_eval_clips
+            from foleyflow.export.evaluate import render_eval_clips
 
             clips = render_eval_clips(model.spec, "test", cfg.eval_clips)
         if "steps" in secs:
@@ -982,6 +982,6 @@ def _child_main(argv: list[str]) -> int:
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--rss-child":
         sys.exit(_child_main(sys.argv[1:]))
-    parser = argparse.ArgumentParser(prog="python -m foleyflow.export.bench", description="Foley-Flow benchmarks")
+    parser = argparse.ArgumentParser(prog="python -m foleyflow.benchmarks.suite", description="Foley-Flow benchmarks")
     add_arguments(parser)
     sys.exit(main(parser.parse_args()))
