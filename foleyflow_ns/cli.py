@@ -4,7 +4,8 @@ Nothing here imports a side until its subcommand runs, so ``foleyflow generate``
 loads Qt or torch, ``foleyflow panel`` never loads torch, and no side imports another just
 to offer its subcommands::
 
-    foleyflow clips | generate | ...   -> foleyflow.plugin.cli     (timelines; numpy, OTIO, onnxruntime)
+    foleyflow clips | generate | plan | run-job | place
+                                       -> foleyflow.plugin.cli     (timelines; numpy, OTIO, onnxruntime)
     foleyflow panel                    -> foleyflow.ui.app         (Qt)
     foleyflow train | export | eval    -> foleyflow.export.cli     (torch)
     foleyflow bench                    -> foleyflow.benchmarks.cli (the others; torch for some columns)
@@ -22,6 +23,10 @@ from collections.abc import Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "clips": ("foleyflow.plugin.cli", "list the video clips of a timeline with their ids and media"),
     "generate": ("foleyflow.plugin.cli", "generate Foley for clips and write a timeline with Foley tracks"),
+    "plan": ("foleyflow.plugin.cli", "write a job list for a render farm: one job per clip"),
+    "run-job": ("foleyflow.plugin.cli", "run one job of a job list (idempotent by its take key)"),
+    "place": ("foleyflow.plugin.cli", "place a job list's finished takes and write its output timeline"),
+    "preview": ("foleyflow.plugin.cli", "render a review MP4 of the cut with the Foley takes mixed in"),
     "demo": ("foleyflow.demo", "render synthetic media, build a demo timeline and generate its Foley"),
     "panel": ("foleyflow.ui.app", "open the Qt panel"),
     "train": ("foleyflow.export.cli", "train a model (needs the 'train' extra: torch)"),

@@ -17,8 +17,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -31,9 +31,9 @@ from foleyflow.plugin.clips import video_clips
 from foleyflow.plugin.errors import OutputError
 from foleyflow.plugin.generate import Engine, GenerateOptions, default_model_dir
 from foleyflow.plugin.output import write_timeline
-from foleyflow.plugin.pipeline import GenerateRequest, execute, plan_run
 from foleyflow.plugin.placement import NAMESPACE
 from foleyflow.plugin.progress import ProgressBar
+from foleyflow.plugin.service import GenerateRequest, execute, plan
 from foleyflow.plugin.timeline import read_timeline
 from foleyflow.plugin.timing import SAMPLE_RATE, otio_rate, samples_for, seconds
 
@@ -67,8 +67,8 @@ def render_media(folder: Path, clips: tuple[DemoClip, ...] = DEMO_CLIPS, size: i
 
     ``world`` names the synthetic world's ranges: "impacts" (the first world) or "full".
     """
-    from foleyflow.world import world as world_mod
     from foleyflow.plugin.video_out import write_video
+    from foleyflow.world import world as world_mod
 
     config = world_mod.impacts_config() if world == "impacts" else None
     folder.mkdir(parents=True, exist_ok=True)
@@ -152,7 +152,7 @@ def run_demo(out: Path = Path("out/demo"), model: Path | None = None, steps: int
     write_timeline(build_timeline(media, out, clips), timeline_path)
     output = out / "timeline_foley.otio"
     request = GenerateRequest(timeline=timeline_path, output=output, options=GenerateOptions(seed=seed, steps=steps))
-    plan_ = plan_run(request)
+    plan_ = plan(request)
     t0 = time.perf_counter()
     outcome = execute(plan_, engine, on_event=ProgressBar())
     gen_wall = time.perf_counter() - t0
@@ -165,7 +165,7 @@ def run_demo(out: Path = Path("out/demo"), model: Path | None = None, steps: int
     rate_total = sum(seconds(j.info.record_range.duration) for j in plan_.jobs)
     print(f"demo: {len(plan_.jobs)} clips ({', '.join(p.name for p in media.values())}), "
           f"{float(rate_total):.2f} s of timeline")
-    print(f"generated {audio:.2f} s of Foley in {gen_wall:.1f} s with {engine.spec.name} on {engine.model.provider} "
+    print(f"generated {audio:.2f} s of Foley in {gen_wall:.1f} s with {engine.spec.name} on {engine.provider} "
           f"({audio / gen_wall:.1f}x real time; {time.perf_counter() - started:.1f} s in all)")
     print(f"checked {checked} Foley clip(s): on their video clips' frames, WAVs 48 kHz PCM_24 of exact length")
     print(f"timeline  {timeline_path}\nwith Foley {output}\nWAVs      {plan_.wav_dir}/\nmedia     {out / 'media'}/")

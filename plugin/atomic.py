@@ -1,45 +1,101 @@
-"""Atomic writes: a temporary name in the final folder, renamed over the final name when whole.
+"""Atomic writes: every file Foley-Flow writes goes to a temporary name in its final folder and is
+renamed over the final name only when whole.
 
-``os.replace`` within one folder is atomic on POSIX and Windows: a reader sees the
-old file or the new one, never half of one. Folders (.otiod) are swapped in two
-renames. A backup copy is made the same way.
+``os.replace`` within one folder is atomic on POSIX and Windows: a reader sees the old file or the
+new one, never half of one. Folders (.otiod) are swapped in two renames. Several files can be
+committed together (:func:`atomic_targets`): all of them appear, or none does.
+
+The one temporary-name scheme (hidden, same folder, the final suffix kept for writers that sniff it)::
+
+    take.wav  ->  .take.foleyflow.tmp-4242.3fa9c1-8e1f2a9b.wav
+                         marker     pid  host   random
+
+The pid and a short hash of the host name say who writes it, the random part keeps two writers
+(threads, or two processes on one host) apart. On every write into a folder, the temporary files
+that writers on this host left there when they died (their pid runs no more) are removed; those of
+live processes and of other hosts (a render farm on shared storage) are kept.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
+import logging
 import os
+import re
+import secrets
 import shutil
-from collections.abc import Iterator
+import socket
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import OutputError
 
+log = logging.getLogger(__name__)
+
+_TEMP = re.compile(r"^\..+\.foleyflow\.tmp-(?P<pid>\d+)\.(?P<host>[0-9a-f]{6})-[0-9a-f]{8}(\.[^.]*)?$")
+
+
+class TempWriter(NamedTuple):
+    """Who wrote a temporary file: the host's tag and the process id."""
+
+    host: str
+    pid: int
+
+
+@functools.cache
+def _host_tag() -> str:
+    return hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:6]
+
 
 def temp_path(final: Path) -> Path:
-    """A temporary name beside ``final`` (same folder, so the rename is atomic); keeps the suffix."""
-    return final.with_name(f".{final.stem}.tmp-{os.getpid()}{final.suffix}")
+    """A new temporary name beside ``final`` (same folder, so the rename is atomic); keeps the suffix.
+
+    Each call gives another name, so two writers of one final name never share a temporary file.
+    """
+    final = Path(final)
+    token = secrets.token_hex(4)
+    return final.with_name(f".{final.stem}.foleyflow.tmp-{os.getpid()}.{_host_tag()}-{token}{final.suffix}")
 
 
-def remove_stale_temps(final: Path) -> list[Path]:
-    """Remove temporary names of ``final`` left by a process that no longer runs (one killed while
-    writing); a live process's are kept. Returns what was removed."""
+def temp_writer(name: str) -> TempWriter | None:
+    """The writer of a temporary file named ``name`` (by :func:`temp_path`), or None for any other name."""
+    match = _TEMP.match(name)
+    return None if match is None else TempWriter(match["host"], int(match["pid"]))
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Remove the temporary files in ``folder`` of writers on this host that no longer run (a process
+    killed while writing). A live process's, this process's and other hosts' are kept. Returns what
+    was removed."""
     removed: list[Path] = []
-    prefix, suffix = f".{final.stem}.tmp-", final.suffix
     try:
-        entries = list(final.parent.iterdir())
+        entries = list(Path(folder).iterdir())
     except OSError:
         return removed
+    host, me = _host_tag(), os.getpid()
     for entry in entries:
-        name = entry.name
-        if not (name.startswith(prefix) and name.endswith(suffix)):
-            continue
-        pid = name[len(prefix) : len(name) - len(suffix)]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        writer = temp_writer(entry.name)
+        if writer is not None and writer.host == host and writer.pid != me and not _alive(writer.pid):
             _remove(entry)
             removed.append(entry)
+    if removed:
+        log.info("removed %d temporary file(s) that dead writers left in %s", len(removed), folder)
     return removed
+
+
+def _remove_legacy_temps(final: Path) -> None:
+    """Temporary names of ``final`` that versions before this scheme left (``.NAME.tmp-PID.EXT``), if
+    their process is gone: those versions removed them on the next write of the same name."""
+    prefix, suffix = f".{final.stem}.tmp-", final.suffix
+    with contextlib.suppress(OSError):
+        for entry in final.parent.iterdir():
+            pid = entry.name[len(prefix): len(entry.name) - len(suffix)] if entry.name.endswith(suffix) else ""
+            if entry.name.startswith(prefix) and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                _remove(entry)
 
 
 def _alive(pid: int) -> bool:
@@ -83,25 +139,101 @@ def _pathconf(folder: Path, name: str, default: int) -> int:
 
 @contextlib.contextmanager
 def atomic_target(final: Path) -> Iterator[Path]:
-    """Yield a temporary path to write; on success it replaces ``final`` (file or folder)."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(final)
-    _remove(tmp)
-    remove_stale_temps(final)
-    try:
+    """Yield a temporary path to write; on success it replaces ``final`` (file or folder).
+
+    On any exception (Ctrl-C included) the temporary file is removed and ``final`` is untouched.
+    """
+    with atomic_targets([final]) as (tmp,):
         yield tmp
-        if not tmp.exists():
-            raise OutputError("the writer produced no file", final)
-        if tmp.is_dir() and final.exists():
-            old = final.with_name(f".{final.name}.old-{os.getpid()}")
-            os.replace(final, old)
-            os.replace(tmp, final)
-            _remove(old)
-        else:
-            os.replace(tmp, final)
+
+
+@contextlib.contextmanager
+def atomic_targets(finals: Sequence[Path]) -> Iterator[list[Path]]:
+    """Yield a temporary path per final path; on success all of them replace their finals, together.
+
+    All or nothing: an exception in the body (a failed writer, a cancel, Ctrl-C) removes every
+    temporary file, and a rename that fails midway puts back what the finals held before (the
+    previous versions are kept under temporary names until the last rename is done).
+    """
+    paths = [Path(f) for f in finals]
+    if not paths:
+        raise ValueError("atomic_targets needs at least one path")
+    if len({os.path.abspath(p) for p in paths}) != len(paths):
+        raise ValueError(f"the same path is given twice: {[str(p) for p in paths]}")
+    for folder in dict.fromkeys(p.parent for p in paths):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create the folder: {exc.strerror or exc}", folder) from exc
+        remove_stale_temps(folder)
+    for p in paths:
+        _remove_legacy_temps(p)
+    temps = [temp_path(p) for p in paths]
+    try:
+        yield temps
+        for tmp, final in zip(temps, paths, strict=True):
+            if not os.path.lexists(tmp):
+                raise OutputError("the writer produced no file", final)
+        _commit(list(zip(temps, paths, strict=True)))
     except BaseException:
-        _remove(tmp)
+        for tmp in temps:
+            _remove(tmp)
         raise
+
+
+def _commit(pairs: list[tuple[Path, Path]]) -> None:
+    """Rename each temporary file over its final name; if one rename fails, undo those done.
+
+    A single file needs no undo: its final name holds the previous version or the new one, both whole.
+    """
+    placed: list[tuple[Path, Path | None, bool]] = []  # (final, previous version set aside, existed)
+    final = pairs[0][1]
+    try:
+        for tmp, final in pairs:
+            existed = os.path.lexists(final)
+            placed.append((final, _set_aside(final, tmp.is_dir(), keep=len(pairs) > 1), existed))
+            os.replace(tmp, final)
+    except BaseException as exc:
+        for done, old, existed in reversed(placed):
+            _put_back(done, old, existed)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot move the finished file into place: {exc.strerror or exc}", final) from exc
+        raise
+    for _, old, _existed in placed:
+        if old is not None:
+            _remove(old)
+
+
+def _set_aside(final: Path, is_dir: bool, keep: bool) -> Path | None:
+    """Before ``final`` is replaced: a folder is moved to a temporary name (a folder cannot be renamed
+    over); with ``keep`` a file is hard-linked (else copied) to one, so it can be put back."""
+    if not os.path.lexists(final):
+        return None
+    old = temp_path(final)
+    if is_dir:
+        os.replace(final, old)
+    elif keep:
+        try:
+            os.link(final, old, follow_symlinks=False)
+        except OSError:  # no hard links here (FAT, some shares)
+            shutil.copy2(final, old, follow_symlinks=False)
+    else:
+        return None
+    return old
+
+
+def _put_back(final: Path, old: Path | None, existed: bool) -> None:
+    """Undo one rename of :func:`_commit`: the previous version back under ``final``, or nothing there
+    if there was nothing before."""
+    try:
+        if old is not None:
+            if old.is_dir() and not old.is_symlink():
+                _remove(final)
+            os.replace(old, final)
+        elif not existed:
+            _remove(final)
+    except OSError as exc:
+        log.warning("%s: could not put the previous version back (%s); it is kept as %s", final, exc, old)
 
 
 def _remove(path: Path) -> None:

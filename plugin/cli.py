@@ -2,6 +2,10 @@
 
     foleyflow clips TIMELINE [--rate FPS] [--media-root DIR] [--json]
     foleyflow generate TIMELINE -o OUT [--model DIR] [--clip ID ...] [--steps N] [--seed S] ...
+                       [--force] [--executor local|ray [--address ADDR] [--num-cpus N]]
+    foleyflow plan TIMELINE -o OUT --jobs JOBS.json [the selection and options of generate]
+    foleyflow run-job JOBS.json (--job V1:3 | --index N) [--force]
+    foleyflow place JOBS.json [--partial]
 
 The timeline side of the ``foleyflow`` command (:mod:`foleyflow.cli` dispatches here);
 the panel, the demo and the ML side have their own modules.
@@ -20,6 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from opentimelineio.opentime import RationalTime
 
@@ -33,8 +38,13 @@ from .errors import (
     NothingToDoError,
     SelectionError,
 )
-from .selection import Selection, parse_record_range
+from .lock import output_lock
+from .media import MISSING
+from .selection import Job, Selection, parse_record_range
 from .timing import parse_rate
+
+if TYPE_CHECKING:
+    from .service import GenerateRequest
 
 log = logging.getLogger("foleyflow")
 
@@ -99,6 +109,60 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print JSON instead of a table")
     g = sub.add_parser("generate", help="generate Foley for clips and write a timeline with Foley tracks")
     _add_common(g)
+    _add_generate_options(g)
+    g.add_argument("--dry-run", action="store_true", help="show what would be generated, and where; write nothing")
+    g.add_argument("--force", action="store_true",
+                   help="generate every take again, even one already made with the same inputs (its take key)")
+    g.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="where the clips run: this process (default), or one Ray task per clip (the farm extra)")
+    g.add_argument("--address", metavar="ADDR", help="with --executor ray: an existing cluster (default: a local one)")
+    g.add_argument("--num-cpus", type=_positive, metavar="N",
+                   help="with --executor ray: CPUs of the local cluster (default: all)")
+    pl = sub.add_parser("plan", help="write a job list for a render farm (one job per clip)")
+    _add_common(pl)
+    _add_generate_options(pl)
+    pl.add_argument("--jobs", type=Path, required=True, metavar="JOBS.json", help="the job list to write")
+    rj = sub.add_parser("run-job", help="run one job of a job list (idempotent: a finished take is kept)")
+    rj.add_argument("jobs", type=Path, metavar="JOBS.json")
+    which = rj.add_mutually_exclusive_group(required=True)
+    which.add_argument("--job", metavar="ID", help="the job's id (its clip id, e.g. V1:3)")
+    which.add_argument("--index", type=int, metavar="N", help="the job's 0-based index in the list")
+    rj.add_argument("--force", action="store_true", help="generate the take again even if it is finished")
+    rj.add_argument("-q", "--quiet", action="count", default=0, help="warnings and errors only")
+    rj.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
+    pc = sub.add_parser("place", help="place the finished takes of a job list and write its output timeline")
+    pc.add_argument("jobs", type=Path, metavar="JOBS.json")
+    pc.add_argument("--partial", action="store_true", help="place the takes that exist; skip unfinished jobs")
+    pc.add_argument("-q", "--quiet", action="count", default=0, help="warnings and errors only")
+    pc.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
+    pv = sub.add_parser("preview", help="render a review MP4: the cut's picture with the Foley takes mixed in")
+    pv.add_argument("timeline", type=Path, help="timeline file (with its Foley tracks)")
+    pv.add_argument("-o", "--output", type=Path, required=True, help="the review file (.mp4, .m4v, .mov)")
+    level = pv.add_mutually_exclusive_group()
+    level.add_argument("--original-db", type=float, default=0.0, metavar="DB",
+                       help="level of the original audio in dB (default 0)")
+    level.add_argument("--mute-original", action="store_true", help="only the Foley takes")
+    pv.add_argument("--foley-db", type=float, default=0.0, metavar="DB", help="level of the Foley takes (default 0)")
+    pv.add_argument("--size", type=_size, metavar="WxH", help="picture size (default: the first clip's, at most 1280 wide)")
+    pv.add_argument("--rate", type=_rate, help="frame rate for formats that carry none, e.g. EDL")
+    pv.add_argument("--media-root", type=Path, action="append", default=[], metavar="DIR",
+                    help="relink media under DIR (repeatable)")
+    pv.add_argument("--timeline", dest="pick", metavar="NAME|N", help="which timeline of a file that holds several")
+    pv.add_argument("-q", "--quiet", action="count", default=0, help="warnings and errors only")
+    pv.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
+    return parser
+
+
+def _size(text: str) -> tuple[int, int]:
+    from .review import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_generate_options(g: argparse.ArgumentParser) -> None:
     g.add_argument("-o", "--output", type=Path, help="output timeline; its suffix picks the format")
     g.add_argument("--model", type=Path, help="model package (default: $FOLEYFLOW_MODEL or the bundled default)")
     g.add_argument("--provider", default="auto", help="execution provider: auto, cpu, cuda, ... (default auto)")
@@ -106,10 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.add_argument("--guidance", type=float, help="classifier-free guidance (default: the model's)")
     g.add_argument("--variations", type=_positive, default=1, help="takes per clip (seeds S, S+1, ...)")
-    g.add_argument("--dry-run", action="store_true", help="show what would be generated, and where; write nothing")
     g.add_argument("--in-place", action="store_true", help="write over the input timeline, keeping a backup")
     g.add_argument("--absolute-urls", action="store_true", help="reference WAVs by absolute file:// URLs in .otio")
-    return parser
 
 
 def run_guarded(body: Callable[[], int]) -> int:
@@ -145,9 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(args, int):
             return args
         setup_logging(args.verbose - args.quiet)
-        if args.command == "clips":
-            return cmd_clips(args)
-        return cmd_generate(args)
+        commands: dict[str, Callable[[argparse.Namespace], int]] = {
+            "clips": cmd_clips, "generate": cmd_generate, "plan": cmd_plan, "run-job": cmd_run_job,
+            "place": cmd_place, "preview": cmd_preview}
+        return commands[args.command](args)
 
     return run_guarded(body)
 
@@ -165,32 +228,26 @@ def _with_range(sel: Selection, text: str | None, rate: Fraction, start: Rationa
 
 
 def cmd_clips(args: argparse.Namespace) -> int:
-    from .clips import video_clips
-    from .media import MediaResolver
     from .report import clips_json, clips_table
-    from .selection import plan, select
-    from .timeline import read_timeline, record_start
+    from .service import open_project
 
-    loaded = read_timeline(args.timeline, args.rate, args.pick)
-    start = record_start(loaded)
-    clips = video_clips(loaded.timeline, loaded.rate)
-    sel = _with_range(_selection(args), args.time_range, loaded.rate, start)
-    jobs = plan(select(clips, sel, loaded.timeline), MediaResolver(args.timeline, args.media_root))
+    project = open_project(args.timeline, args.rate, args.pick, args.media_root)
+    rate, start = project.rate, project.start
+    jobs = project.select(_with_range(_selection(args), args.time_range, rate, start))
     if args.json:
-        print(json.dumps({"timeline": loaded.timeline.name, "rate": str(loaded.rate),
-                          "clips": clips_json(jobs, loaded.rate, start)}, indent=2))
+        print(json.dumps({"timeline": project.timeline.name, "rate": str(rate),
+                          "clips": clips_json(jobs, rate, start)}, indent=2))
     else:
-        print(f"{loaded.timeline.name or args.timeline.name}: {len(jobs)} video clip(s) at {loaded.rate} fps")
+        print(f"{project.timeline.name or args.timeline.name}: {len(jobs)} video clip(s) at {rate} fps")
         if jobs:
-            print(clips_table(jobs, loaded.rate, start))
+            print(clips_table(jobs, rate, start))
     return EXIT_OK
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    from .generate import Engine, GenerateOptions, default_model_dir
-    from .pipeline import GenerateRequest, execute, missing_lines, nothing_to_do_message, plan_run
-    from .progress import ProgressBar
-    from .report import dry_run_table, seconds_text, summary_table
+def _request(args: argparse.Namespace) -> GenerateRequest:
+    """The GenerateRequest of generate's (and plan's) arguments."""
+    from . import service
+    from .generate import GenerateOptions
     from .timeline import read_timeline, record_start
 
     if args.output is None and not args.in_place:
@@ -199,53 +256,138 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.time_range:
         loaded = read_timeline(args.timeline, args.rate, args.pick)
         sel = _with_range(sel, args.time_range, loaded.rate, record_start(loaded))
-    request = GenerateRequest(
+    return service.GenerateRequest(
         timeline=args.timeline, output=args.output or args.timeline, selection=sel,
         media_roots=tuple(args.media_root), rate=args.rate, pick=args.pick,
         options=GenerateOptions(seed=args.seed, steps=args.steps, guidance=args.guidance,
                                 variations=args.variations),
         in_place=args.in_place, absolute_urls=args.absolute_urls,
     )
-    plan_ = plan_run(request)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from . import service
+    from .generate import Engine, default_model_dir
+    from .progress import ProgressBar
+    from .report import dry_run_table, seconds_text, summary_table
+    from .takekey import ModelIdentity
+    from .timeline import record_start
+
+    request = _request(args)
+    plan_ = service.plan(request)
     rate, start = plan_.loaded.rate, record_start(plan_.loaded)
-    for line in missing_lines(plan_.jobs):
+    for line in service.missing_lines(plan_.jobs):
         log.warning("%s", line)
     if args.dry_run:
         print(dry_run_table(plan_.jobs, [plan_.wav_paths(j) for j in plan_.jobs], rate, start))
-        target = request.timeline if request.in_place else request.output
-        print(f"would write {len(plan_.runnable)} take(s) under {plan_.wav_dir} and the timeline {target} "
+        print(f"would write {len(plan_.runnable)} take(s) under {plan_.wav_dir} and the timeline {plan_.output} "
               f"({plan_.adapter})")
         return EXIT_OK if plan_.runnable else EXIT_NOTHING_TO_DO
     if not plan_.runnable:
-        raise NothingToDoError(f"nothing to do: {nothing_to_do_message(plan_)}", request.timeline)
-    model_dir = args.model or default_model_dir()
+        raise NothingToDoError(f"nothing to do: {service.nothing_to_do_message(plan_)}", request.timeline)
+    model_dir = Path(args.model or default_model_dir())
     t0 = time.perf_counter()
-    engine = Engine.load(model_dir, provider=args.provider)
-    log.debug("model %s (%s) on %s", engine.spec.name, model_dir, engine.model.provider)
-    outcome = execute(plan_, engine, on_event=ProgressBar())
+    executor: service.Executor
+    if args.executor == "ray":
+        from .executors import RayExecutor
+
+        executor = RayExecutor(model_dir, args.provider, args.address, args.num_cpus)
+    else:
+        from .executors import LocalExecutor
+
+        def load() -> Engine:  # only when a clip needs generating: a resumed run may need no model at all
+            engine = Engine.load(model_dir, provider=args.provider)
+            log.debug("model %s (%s) on %s", engine.spec.name, model_dir, engine.provider)
+            return engine
+
+        executor = LocalExecutor(load, ModelIdentity.read(model_dir))
+    with output_lock(plan_.output, wait=0.0):  # a second writer of this output is refused, naming the first
+        outcome = service.execute(plan_, None, on_event=ProgressBar(), force=args.force, executor=executor)
     wall = time.perf_counter() - t0
     results = {r.job.info.id: r for r in outcome.report.results}
-    rows = []
+    rows: list[tuple[Job, str, str]] = []
     for job in plan_.jobs:
         r = results.get(job.info.id)
         if r is None:
-            rows.append((job, job.status, job.media.note or ("media not found" if job.status == "missing" else "")))
+            rows.append((job, job.status, job.media.note or ("media not found" if job.status == MISSING else "")))
         elif r.ok and r.take is not None:
-            rows.append((job, "generated", ", ".join(p.name for p in r.take.media)))
+            rows.append((job, "reused" if r.reused else "generated", ", ".join(p.name for p in r.take.media)))
         else:
             rows.append((job, "failed", r.error))
     print(summary_table(rows, rate, start))
     audio = outcome.report.audio_seconds
+    reused = len(outcome.report.reused)
     print(f"{len(outcome.report.takes)} take(s), {seconds_text(audio)} of audio in {seconds_text(wall)}"
           f" (real-time factor {wall / audio if audio else 0:.2f})")
+    print(f"{len(outcome.report.takes) - reused} take(s) generated, {reused} reused (already made with the same "
+          "inputs; --force makes them again)")
     if outcome.written is not None:
         print(f"wrote {outcome.written} ({plan_.adapter}); WAVs in {plan_.wav_dir}")
     if outcome.backup is not None:
         print(f"kept the original as {outcome.backup}")
-    failed = len(outcome.report.failed) + sum(1 for j in plan_.jobs if j.status == "missing")
+    failed = len(outcome.report.failed) + sum(1 for j in plan_.jobs if j.status == MISSING)
     if failed:
         print(f"foleyflow: {failed} clip(s) failed or had no media", file=sys.stderr)
         return EXIT_SOME_FAILED
+    return EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from . import farm, service
+    from .generate import default_model_dir
+
+    plan_ = service.plan(_request(args))
+    for line in service.missing_lines(plan_.jobs):
+        log.warning("%s", line)
+    if not plan_.runnable:
+        raise NothingToDoError(f"nothing to do: {service.nothing_to_do_message(plan_)}", plan_.request.timeline)
+    jobs = farm.job_list(plan_, Path(args.model or default_model_dir()), args.provider, args.jobs)
+    jobs.write(args.jobs)
+    skipped = len(plan_.jobs) - len(plan_.runnable)
+    print(f"wrote {args.jobs}: {len(jobs.jobs)} job(s)" + (f" ({skipped} clip(s) skipped: no media)" if skipped else ""))
+    print(f"run each:  {jobs.jobs[0].command_line}   (or --index N, N = 0..{len(jobs.jobs) - 1})")
+    print(f"then:      foleyflow place {jobs.path}")
+    return EXIT_OK
+
+
+def cmd_run_job(args: argparse.Namespace) -> int:
+    from . import farm
+
+    jobs = farm.JobList.read(args.jobs)
+    entry = jobs.entry(args.job, args.index)
+    t0 = time.perf_counter()
+    result = farm.run_job(jobs, entry.id, force=args.force)
+    if result.ok and result.take is not None:
+        what = "reused (already made with the same inputs)" if result.reused else "generated"
+        print(f"{entry.id} {entry.name!r}: {what}: {', '.join(str(p) for p in result.take.media)} "
+              f"({time.perf_counter() - t0:.1f} s)")
+        return EXIT_OK
+    print(f"foleyflow: error: {entry.id} {entry.name!r}: {result.error or result.status}", file=sys.stderr)
+    return EXIT_SOME_FAILED
+
+
+def cmd_place(args: argparse.Namespace) -> int:
+    from . import farm
+
+    jobs = farm.JobList.read(args.jobs)
+    saved, got = farm.place(jobs, partial=args.partial)
+    print(f"placed {len(got.takes)} take(s) of {len(jobs.jobs)} job(s); wrote {saved.path} ({saved.adapter})")
+    if saved.backup is not None:
+        print(f"kept the original as {saved.backup}")
+    if got.missing:  # --partial: asked for, so not a failure; said all the same
+        log.warning("%d job(s) not placed (unfinished): %s", len(got.missing), ", ".join(e.id for e in got.missing))
+    return EXIT_OK
+
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from .review import ReviewOptions, render_review
+
+    options = ReviewOptions(original_db=None if args.mute_original else args.original_db, foley_db=args.foley_db,
+                            size=args.size)
+    res = render_review(args.timeline, args.output, options, args.media_root, args.rate, args.pick)
+    print(f"wrote {res.path}: {res.frames} frames at {res.rate} fps ({res.seconds:.2f} s, {res.size[0]}x{res.size[1]}),"
+          f" {res.foley_items} Foley take(s) and {res.original_items} original audio item(s) mixed")
     return EXIT_OK
 
 

@@ -22,6 +22,7 @@ effect (it ignores time effects).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -91,7 +92,8 @@ def _find_speed(meta: Any, depth: int = 0) -> Fraction | None:
     if depth > 4 or not hasattr(meta, "items"):
         return None
     for key, value in meta.items():
-        if key in _SPEED_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if (key in _SPEED_KEYS and isinstance(value, (int, float)) and not isinstance(value, bool)
+                and math.isfinite(value)):  # NaN or inf is no speed (Fraction() refuses them)
             return Fraction(value).limit_denominator(1_000_000)
     for value in meta.values():
         found = _find_speed(value, depth + 1)
@@ -116,7 +118,10 @@ def video_clips(timeline: otio.schema.Timeline, rate: Fraction) -> list[ClipInfo
         # A top-level track's trimmed start shifts its content as transformed_time_range
         # does; it does not cut it (the EDL reader stores the record start there).
         top = TimeMap(seconds(track.trimmed_range().start_time), Fraction(1))
-        bounds = (-_FOREVER, _FOREVER)
+        # Nothing shows before the timeline's start: a transition at a track's head (or a trimmed start
+        # past the first clip) would otherwise give a clip a record range from before 0, which no take
+        # can be placed on.
+        bounds = (Fraction(0), _FOREVER)
         for clip, cid, tmap, (lo, hi), enabled, nested in _walk(track, top, bounds, track.enabled, f"{label}:", False):
             info = _make_info(clip, cid, label, index, tmap, lo, hi, enabled, nested, rate)
             if info is not None:

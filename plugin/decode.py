@@ -113,11 +113,16 @@ def _timecode_of(container: av.container.InputContainer) -> str | None:
 
 
 class FrameReader:
-    """Frames of one file at requested times; use as a context manager."""
+    """Frames of one file at requested times; use as a context manager.
 
-    def __init__(self, path: str | Path, size: int) -> None:
+    Frames come resized whole to ``size x size`` (the model's square input), or to
+    ``size x height`` when ``height`` is given (a review render's picture).
+    """
+
+    def __init__(self, path: str | Path, size: int, height: int | None = None) -> None:
         self.path = Path(path)
         self.size = int(size)
+        self.height = int(height) if height is not None else self.size
         try:
             self._container = av.open(str(self.path))
         except (av.error.FFmpegError, OSError) as exc:
@@ -131,7 +136,8 @@ class FrameReader:
             self._container.close()
             raise
         self._stream.thread_type = "AUTO"
-        self._tb = Fraction(self._stream.time_base)
+        tb = self._stream.time_base  # None where the stream states none: then as probe reads it
+        self._tb = Fraction(tb) if tb else Fraction(1, av.time_base)
         self._start = self._stream.start_time or 0
         rate = self._stream.average_rate or self._stream.guessed_rate
         period = 1 / Fraction(rate) if rate else Fraction(1, 24)
@@ -229,6 +235,6 @@ class FrameReader:
         return Fraction(pts - self._start) * self._tb, frame
 
     def _convert(self, frame: av.VideoFrame) -> np.ndarray:
-        out = self._reformatter.reformat(frame, width=self.size, height=self.size, format="rgb24",
+        out = self._reformatter.reformat(frame, width=self.size, height=self.height, format="rgb24",
                                          interpolation=Interpolation.AREA)
-        return out.to_ndarray()  # uint8 [S, S, 3]
+        return out.to_ndarray()  # uint8 [H, W, 3] ([S, S, 3] for the model)

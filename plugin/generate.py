@@ -1,4 +1,4 @@
-"""Generate Foley takes for planned jobs: decode -> runtime -> WAV, one clip at a time.
+"""Generate one clip's take: decode -> runtime -> WAVs, every variation from one decode.
 
 The runtime (ONNX Runtime) is imported only when a model is loaded
 (:meth:`Engine.load`), so listing clips or a dry run never needs it. Tests give
@@ -6,41 +6,74 @@ The runtime (ONNX Runtime) is imported only when a model is loaded
 
 Per clip::
 
-    record range --timing--> n_samples, model-rate frame times --decode--> frames [S, S, 3]
-    frames --engine.generate--> float32 chunks at 48 kHz --wavio--> NAME_seedS.wav (atomic)
+    record range --timing--> n_samples, model-rate frame times --decode (once)--> frames [S, S, 3]
+    frames --engine.variations--> float32 chunks [V, n] at 48 kHz --wavio.write_wavs--> NAME_seedS.wav x V
 
-A clip that fails (media missing or too short, a decode error) is reported and
-the others go on; a cancel stops the whole run.
+The V variations (seeds S, S+1, ...) share everything but their noise: the clip is
+decoded once, the video encoder runs once per window, the seeds go through the
+sampler as the rows of one batch (``runtime.generate.generate_variations``), and the
+V WAVs are committed together (all or none). Running the jobs of a timeline, with its
+exception policy, is :func:`foleyflow.plugin.service.run`.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
-import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from foleyflow.runtime.errors import CancelledError, FoleyFlowError
-
 from .decode import FrameReader, MediaInfo, probe
 from .errors import MediaError, OutputError
+from .events import Cancel, Progress
 from .media import VIDEO_EXTENSIONS, media_start
 from .placement import Take
 from .selection import Job
 from .timing import SAMPLE_RATE, TimeMap, model_frame_times, seconds, timecode
-from .wavio import safe_name, write_wav
+from .wavio import safe_name, write_wavs
+
+if TYPE_CHECKING:
+    from foleyflow.runtime.session import Backend
+    from foleyflow.runtime.spec import ModelSpec
+
+    class LoadedModel(Backend, Protocol):
+        """A Backend the plugin can name in a take: runtime.session.FoleyModel (or a test's fake)."""
+
+        checksum: str  # sha256 of model.json
+        provider: str  # the execution provider that runs it
+
 
 log = logging.getLogger(__name__)
 
 MODEL_ENV = "FOLEYFLOW_MODEL"
 OVERRUN_LIMIT = Fraction(1)  # seconds a clip may run past its media's ends (holding the edge frame)
+
+
+class GenerateFn(Protocol):
+    """One seed's take: float32 mono chunks at 48 kHz totalling ``n_samples`` (``runtime.generate.generate_audio``)."""
+
+    def __call__(self, model: Backend, frames: Iterable[np.ndarray], n_samples: int, *, seed: int = 0,
+                 steps: int | None = None, guidance: float | None = None, progress: Progress | None = None,
+                 cancel: Cancel | None = None) -> Iterator[np.ndarray]: ...
+
+
+class VariationsFn(Protocol):
+    """Several seeds' takes as rows: float32 chunks [V, n] at 48 kHz, each row totalling ``n_samples``
+    (``runtime.generate.generate_variations``: one read of ``frames``, one video encode per window)."""
+
+    def __call__(self, model: Backend, frames: Iterable[np.ndarray], n_samples: int, seeds: Sequence[int], *,
+                 steps: int | None = None, guidance: float | None = None, progress: Progress | None = None,
+                 cancel: Cancel | None = None) -> Iterator[np.ndarray]: ...
+
+
+FramesNeededFn = Callable[["ModelSpec", int], int]  # (spec, samples at 48 kHz) -> model-rate frames consumed
 
 
 def default_model_dir() -> Path:
@@ -55,25 +88,35 @@ def default_model_dir() -> Path:
 
 @dataclass
 class Engine:
-    """A loaded model and the runtime functions that drive it (swappable in tests)."""
+    """A loaded model and the runtime functions that drive it (swappable in tests).
 
-    model: Any  # foleyflow.runtime.session.FoleyModel (spec, checksum, provider)
-    generate_fn: Callable[..., Iterator[np.ndarray]]
-    frames_needed_fn: Callable[[Any, int], int]
+    ``generate_fn`` makes one seed's take; ``variations_fn`` several at once (rows of one batch).
+    Without ``variations_fn``, several seeds run ``generate_fn`` side by side on one decode of the
+    clip (:func:`interleave_seeds`).
+    """
+
+    model: LoadedModel
+    generate_fn: GenerateFn
+    frames_needed_fn: FramesNeededFn
+    variations_fn: VariationsFn | None = None
 
     @classmethod
     def load(cls, package: str | Path, provider: str = "auto") -> Engine:
         """Load a model package (checksums verified by the runtime)."""
-        from foleyflow.runtime.generate import frames_needed, generate_audio
+        from foleyflow.runtime.generate import frames_needed, generate_audio, generate_variations
         from foleyflow.runtime.session import FoleyModel
         from foleyflow.runtime.spec import read_spec
 
         read_spec(package)  # a missing folder or model.json is said as such (not as a missing variant)
-        return cls(FoleyModel.load(package, provider=provider), generate_audio, frames_needed)
+        return cls(FoleyModel.load(package, provider=provider), generate_audio, frames_needed, generate_variations)
 
     @property
-    def spec(self) -> Any:
+    def spec(self) -> ModelSpec:
         return self.model.spec
+
+    @property
+    def provider(self) -> str:
+        return str(self.model.provider)
 
     def frames_needed(self, n_samples: int) -> int:
         return int(self.frames_needed_fn(self.model.spec, n_samples))
@@ -82,6 +125,57 @@ class Engine:
         spec = self.model.spec
         return {"model": spec.name, "model_version": spec.version, "model_checksum": self.model.checksum,
                 "provider": self.model.provider}
+
+    def variations(self, frames: Iterable[np.ndarray], n_samples: int, seeds: Sequence[int], *,
+                   steps: int | None = None, guidance: float | None = None, progress: Progress | None = None,
+                   cancel: Cancel | None = None) -> Iterator[np.ndarray]:
+        """float32 chunks [V, n] at 48 kHz, row v the take of ``seeds[v]``; ``frames`` are read once."""
+        seeds = [int(s) for s in seeds]
+        if len(seeds) == 1:
+            for chunk in self.generate_fn(self.model, frames, n_samples, seed=seeds[0], steps=steps,
+                                          guidance=guidance, progress=progress, cancel=cancel):
+                yield np.asarray(chunk, np.float32).reshape(1, -1)
+        elif self.variations_fn is not None:
+            yield from self.variations_fn(self.model, frames, n_samples, seeds, steps=steps, guidance=guidance,
+                                          progress=progress, cancel=cancel)
+        else:
+            yield from interleave_seeds(self.generate_fn, self.model, frames, n_samples, seeds, steps=steps,
+                                        guidance=guidance, progress=progress, cancel=cancel)
+
+
+def interleave_seeds(generate_fn: GenerateFn, model: Backend, frames: Iterable[np.ndarray], n_samples: int,
+                     seeds: Sequence[int], *, steps: int | None = None, guidance: float | None = None,
+                     progress: Progress | None = None, cancel: Cancel | None = None) -> Iterator[np.ndarray]:
+    """Several seeds of a one-seed generator as rows [V, n], pulling ``frames`` once.
+
+    The generators advance in turn, a chunk each, over branches of one frame stream, so the
+    frames held between the first and the last are about a window's (never the clip's).
+    ``progress`` is the last seed's: it reports a segment once every seed has made it.
+    """
+    branches = itertools.tee(iter(frames), len(seeds))
+    last = len(seeds) - 1
+    gens = [generate_fn(model, branch, n_samples, seed=int(seed), steps=steps, guidance=guidance,
+                        progress=progress if v == last else None, cancel=cancel)
+            for v, (seed, branch) in enumerate(zip(seeds, branches, strict=True))]
+    pending = [np.zeros(0, np.float32) for _ in gens]
+    live = [True] * len(gens)
+    try:
+        while any(live):
+            for v, gen in enumerate(gens):
+                chunk = next(gen, None) if live[v] else None
+                if chunk is None:
+                    live[v] = False
+                else:
+                    pending[v] = np.concatenate([pending[v], np.asarray(chunk, np.float32).reshape(-1)])
+            common = min(len(p) for p in pending)
+            if common:
+                yield np.stack([p[:common] for p in pending])  # [V, common]
+                pending = [p[common:] for p in pending]
+    finally:
+        for gen in gens:
+            close = getattr(gen, "close", None)
+            if close is not None:
+                close()
 
 
 @dataclass(frozen=True)
@@ -93,49 +187,6 @@ class GenerateOptions:
 
     def seeds(self) -> list[int]:
         return [self.seed + v for v in range(max(1, self.variations))]
-
-
-@dataclass(frozen=True)
-class Event:
-    """Progress of a run: ``kind`` is clip-start, segments, clip-done or clip-failed."""
-
-    kind: str
-    index: int  # of the clip in the run
-    total: int  # clips in the run
-    job: Job
-    done: int = 0  # segments done (kind "segments"), over all variations
-    segments: int = 0
-    message: str = ""
-
-
-@dataclass
-class ClipResult:
-    job: Job
-    take: Take | None = None
-    error: str = ""
-    wall_s: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.take is not None
-
-
-@dataclass
-class RunReport:
-    results: list[ClipResult] = field(default_factory=list)
-    wall_s: float = 0.0
-
-    @property
-    def takes(self) -> list[Take]:
-        return [r.take for r in self.results if r.take is not None]
-
-    @property
-    def failed(self) -> list[ClipResult]:
-        return [r for r in self.results if not r.ok]
-
-    @property
-    def audio_seconds(self) -> float:
-        return sum(r.job.n_samples for r in self.results if r.ok) / SAMPLE_RATE
 
 
 def wav_dir_for(output: Path) -> Path:
@@ -201,11 +252,15 @@ def generate_take(
     job: Job,
     wav_dir: Path,
     options: GenerateOptions,
-    progress: Callable[[int, int], None] | None = None,
-    cancel: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
     created: str | None = None,
 ) -> Take:
-    """Generate every variation of one job's take and write its WAVs."""
+    """Generate every variation of one job's take from one decode of its media and write its WAVs.
+
+    ``progress(done, total)`` counts segments (a segment of every variation at once); ``cancel``
+    is asked between segments (a CancelledError then, and none of the take's WAVs is written).
+    """
     if job.media.path is None:
         raise MediaError(f"clip {job.info.id} {job.info.name!r}: no media", None)
     if job.info.record_range.start_time.value < 0:
@@ -214,25 +269,15 @@ def generate_take(
     media = probe(job.media.path)
     paths = take_paths(job, wav_dir, options)
     seeds = options.seeds()
-    size = int(engine.spec.frame_size)
-    written: list[Path] = []
-    n_var = len(seeds)
-    for v, (seed, path) in enumerate(zip(seeds, paths, strict=True)):
-        n_frames, times, _start, origin = frame_times(job, engine, media)
-        log.debug("%s: %d frames at %s fps from %s (media start from %s)", job.info.id, n_frames,
-                  engine.spec.video_fps, job.media.path, origin)
-
-        def on_progress(done: int, total: int, v: int = v) -> None:
-            if progress is not None:
-                progress(v * total + done, n_var * total)
-
-        with FrameReader(job.media.path, size) as reader:
-            chunks = engine.generate_fn(engine.model, reader.frames_at(times), job.n_samples, seed=seed,
-                                        steps=options.steps, guidance=options.guidance,
-                                        progress=on_progress, cancel=cancel)
-            written.append(write_wav(path, chunks, job.n_samples))
+    n_frames, times, _start, origin = frame_times(job, engine, media)
+    log.debug("%s: %d frames at %s fps from %s (media start from %s), %d variation(s)", job.info.id, n_frames,
+              engine.spec.video_fps, job.media.path, origin, len(seeds))
+    with FrameReader(job.media.path, int(engine.spec.frame_size)) as reader:
+        chunks = engine.variations(reader.frames_at(times), job.n_samples, seeds, steps=options.steps,
+                                   guidance=options.guidance, progress=progress, cancel=cancel)
+        written = write_wavs(paths, chunks, job.n_samples)
     spec = engine.spec
-    meta = {
+    meta: dict[str, Any] = {
         **engine.metadata(),
         "seed": seeds[0],
         "steps": int(options.steps or spec.default_steps),
@@ -241,7 +286,7 @@ def generate_take(
         "sample_rate": SAMPLE_RATE,
         "created": created or datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    if n_var > 1:
+    if len(seeds) > 1:
         meta["seeds"] = seeds
     return Take(
         source_clip_id=job.info.id,
@@ -253,42 +298,3 @@ def generate_take(
         metadata=meta,
         variation_metadata=tuple({"seed": s} for s in seeds),
     )
-
-
-def run_jobs(
-    engine: Engine,
-    jobs: Sequence[Job],
-    wav_dir: Path,
-    options: GenerateOptions,
-    on_event: Callable[[Event], None] | None = None,
-    cancel: Callable[[], bool] | None = None,
-) -> RunReport:
-    """Generate every runnable job; failures are kept per clip, a cancel stops the run."""
-    report = RunReport()
-    started = time.perf_counter()
-    runnable = [j for j in jobs if j.runnable]
-    emit = on_event or (lambda e: None)
-    for i, job in enumerate(runnable):
-        emit(Event("clip-start", i, len(runnable), job))
-        t = time.perf_counter()
-
-        def progress(done: int, total: int, i: int = i, job: Job = job) -> None:
-            emit(Event("segments", i, len(runnable), job, done, total))
-
-        try:
-            take = generate_take(engine, job, wav_dir, options, progress, cancel)
-        except (CancelledError, KeyboardInterrupt):
-            raise
-        except Exception as exc:  # one clip's failure never stops the others
-            if isinstance(exc, FoleyFlowError):
-                message = str(exc)
-            else:  # not ours (a codec, ONNX Runtime): keep its kind, and the traceback at debug level
-                message = f"{type(exc).__name__}: {exc}"
-                log.debug("clip %s failed", job.info.id, exc_info=True)
-            report.results.append(ClipResult(job, None, message, time.perf_counter() - t))
-            emit(Event("clip-failed", i, len(runnable), job, message=message))
-            continue
-        report.results.append(ClipResult(job, take, "", time.perf_counter() - t))
-        emit(Event("clip-done", i, len(runnable), job))
-    report.wall_s = time.perf_counter() - started
-    return report

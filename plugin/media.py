@@ -30,6 +30,7 @@ import opentimelineio as otio
 from opentimelineio import url_utils
 
 from .clips import ClipInfo
+from .strenum import StrEnum
 from .timing import exact_rate, seconds, timecode_to_seconds
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,17 @@ VIDEO_EXTENSIONS = (".mov", ".mp4", ".mxf", ".m4v", ".avi", ".mkv", ".webm", ".m
                     ".dnxhd", ".r3d", ".braw", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr", ".dpx")
 _WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]|\\")
 
-# statuses of a clip, as `foleyflow clips` prints them
-FOUND, MISSING, GENERATOR, DISABLED = "found", "missing", "generator", "disabled"
+
+class MediaStatus(StrEnum):
+    """A clip's status, as `foleyflow clips` prints it (a str: ``MediaStatus.FOUND == "found"``)."""
+
+    FOUND = "found"
+    MISSING = "missing"
+    GENERATOR = "generator"
+    DISABLED = "disabled"
+
+
+FOUND, MISSING, GENERATOR, DISABLED = MediaStatus.FOUND, MediaStatus.MISSING, MediaStatus.GENERATOR, MediaStatus.DISABLED
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,7 @@ def reference_path(ref: otio.core.MediaReference | None) -> str | None:
     if isinstance(ref, otio.schema.ExternalReference):
         url = ref.target_url or ""
     elif isinstance(ref, otio.schema.ImageSequenceReference):
-        url = ref.target_url_for_image_number(0) if ref.target_url_base else ""
+        url = _first_frame_url(ref) if ref.target_url_base else ""
     elif isinstance(ref, otio.schema.MissingReference):
         url = _url_in_metadata(ref.metadata)
     else:
@@ -75,7 +85,7 @@ def reference_path(ref: otio.core.MediaReference | None) -> str | None:
         return None
     scheme = urlparse(url).scheme.lower()
     if scheme == "file":
-        return path_from_file_url(url)
+        return path_from_file_url(url) or None
     if scheme == "" or (len(scheme) == 1 and _WINDOWS_PATH.match(url)):
         return url
     return None  # http:, s3:, ... not a local file
@@ -87,8 +97,29 @@ _DOUBLE_UNQUOTE = url_utils.filepath_from_url("file:///a%2541") == "/aA"
 
 
 def path_from_file_url(url: str) -> str:
-    """The file path of a ``file://`` URL, percent-decoded exactly once (OTIO's Windows/UNC rules kept)."""
-    return url_utils.filepath_from_url(url.replace("%25", "%2525") if _DOUBLE_UNQUOTE else url)
+    """The file path of a ``file://`` URL, percent-decoded exactly once (OTIO's Windows/UNC rules kept).
+
+    A URL without a path (``file://``, ``file:``) gives ``""``: OTIO's own function fails on it (IndexError).
+    """
+    try:
+        return url_utils.filepath_from_url(url.replace("%25", "%2525") if _DOUBLE_UNQUOTE else url)
+    except (IndexError, ValueError):
+        return unquote(urlparse(url).path)
+
+
+def _first_frame_url(ref: otio.schema.ImageSequenceReference) -> str:
+    """The URL of an image sequence's first frame. OTIO's ``target_url_for_image_number`` refuses a
+    sequence with no, a zero or a negative duration, a zero rate or step (IndexError): then the first
+    frame's name is put together here, as OTIO would (base/, prefix, zero-padded start frame, suffix)."""
+    try:
+        return ref.target_url_for_image_number(0)
+    except (IndexError, ValueError, otio.exceptions.OTIOError):
+        pass
+    base = ref.target_url_base
+    padding = min(max(ref.frame_zero_padding, 0), 32)
+    frame = ref.start_frame
+    number = ("-" if frame < 0 else "") + str(abs(frame)).zfill(padding)
+    return f"{base}{'' if base.endswith('/') else '/'}{ref.name_prefix}{number}{ref.name_suffix}"
 
 
 def _url_in_metadata(meta: object) -> str:
@@ -96,7 +127,7 @@ def _url_in_metadata(meta: object) -> str:
     if not hasattr(meta, "get"):
         return ""
     for key in ("original_target_url", "Media Url", "media_url"):
-        value = meta.get(key)  # type: ignore[attr-defined]
+        value = meta.get(key)
         if isinstance(value, str) and value:
             return value
     for value in meta.values():  # type: ignore[attr-defined]
@@ -134,15 +165,16 @@ class MediaResolver:
             hit = self._from_reference(raw, looked)
             if hit is not None:
                 return MediaResolution(hit[0], hit[1], tuple(looked))
-        hit = self._from_clip_name(clip.name or "", looked)
-        if hit is not None:
-            return MediaResolution(hit, "clip-name", tuple(looked))
+        by_name = self._from_clip_name(clip.name or "", looked)
+        if by_name is not None:
+            return MediaResolution(by_name, "clip-name", tuple(looked))
         note = ""
         if raw is None:
             note = (f"the clip has no file reference ({type(ref).__name__})" if ref is not None
                     and not isinstance(ref, otio.schema.ExternalReference) else "the clip has no file reference")
             if isinstance(ref, otio.schema.ExternalReference) and ref.target_url:
-                note = f"not a local file URL: {ref.target_url}"
+                no_path = urlparse(ref.target_url).scheme.lower() == "file"  # file:// with nothing after it
+                note = f"{'a file URL without a path' if no_path else 'not a local file URL'}: {ref.target_url}"
         if not self.roots:
             note = (note + "; " if note else "") + "no --media-root given"
         return MediaResolution(None, "", tuple(looked), note)
@@ -222,11 +254,15 @@ class MediaResolver:
 
 
 def _try(candidate: Path, looked: list[str]) -> bool:
+    """Whether ``candidate`` is a file; a name the system refuses to look up (too long, ...) is not one."""
     looked.append(str(candidate))
-    return candidate.is_file()
+    try:
+        return candidate.is_file()
+    except OSError:  # ENAMETOOLONG and the like: Path.is_file lets them through
+        return False
 
 
-def status_of(info: ClipInfo, media: MediaResolution) -> str:
+def status_of(info: ClipInfo, media: MediaResolution) -> MediaStatus:
     """found, missing, generator or disabled (disabled wins: it is never generated)."""
     if not info.enabled:
         return DISABLED

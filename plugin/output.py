@@ -14,8 +14,19 @@ suffix     adapter      what it carries / how it is handled
                         track names and metadata do not survive
 .fcpxml    fcpx_xml     Final Cut Pro X: active take only, one timeline
 .aaf       AAF          one rate throughout, empty mob ids for clips that have none
+.kdenlive  kdenlive     Kdenlive / MLT XML (renders with ``melt``): active take only;
+                        the adapter's XML fixed by hosts.py (exact profile rate, items
+                        in whole frames, audio tracks mixed, length = the timeline's);
+                        transitions become cuts; at most 500 fps
+.xges      xges         GStreamer Editing Services (``ges-launch-1.0``, Pitivi): active
+                        take only; file:// asset URLs; video caps at the timeline rate,
+                        audio at 48 kHz (hosts.py)
 .edl       (refused)    CMX 3600 holds one video track and no audio references
 =========  ===========  ==========================================================
+
+Take WAVs are referenced by URL (:func:`url_policy`): relative to the output for .otio (unless
+asked otherwise), absolute ``file://`` for every other format; for .kdenlive and .xges every other
+media reference is made absolute too (hosts.py), as melt and GES need.
 
 The input timeline is never overwritten unless asked (``in_place``), and then a
 backup copy is kept first.
@@ -32,6 +43,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from . import hosts
 from .atomic import atomic_target, backup_copy, check_fits
 from .errors import OutputError
 from .placement import NAMESPACE, file_url
@@ -46,11 +58,16 @@ WRITE_ADAPTERS = {
     ".xml": "fcp_xml",
     ".fcpxml": "fcpx_xml",
     ".aaf": "AAF",
+    ".kdenlive": "kdenlive",
+    ".xges": "xges",
 }
+# Formats written by an OTIO adapter whose XML hosts.py fixes (not by otio.adapters.write_to_file).
+HOST_FORMATS = ("kdenlive", "xges")
 REFUSED = {
     ".edl": "an EDL (CMX 3600) holds one video track and no audio clip references, so it cannot carry the "
-            "Foley track; write .otio, .xml (FCP7), .fcpxml or .aaf instead",
-    ".ale": "an ALE is a clip list, not a timeline; write .otio, .xml (FCP7), .fcpxml or .aaf instead",
+            "Foley track; write .otio, .xml (FCP7), .fcpxml, .aaf, .kdenlive or .xges instead",
+    ".ale": "an ALE is a clip list, not a timeline; write .otio, .xml (FCP7), .fcpxml, .aaf, .kdenlive or "
+            ".xges instead",
 }
 _BUNDLES = ("otioz", "otiod")
 
@@ -93,7 +110,9 @@ def check_output(output: Path, input_path: Path, in_place: bool = False) -> str:
 def url_policy(adapter: str, output: Path, absolute: bool = False) -> Callable[[Path], str]:
     """How take WAVs are referenced: relative to the output for .otio, absolute ``file://`` elsewhere.
 
-    Bundles (.otioz/.otiod) copy the WAVs in and need to find them: absolute.
+    Bundles (.otioz/.otiod) copy the WAVs in and need to find them: absolute. GES (.xges) takes only
+    ``file://`` URIs as asset ids and melt (.kdenlive) opens the URL's decoded path, so both get
+    ``Path.as_uri()`` URLs (percent-encoded: ``#``, ``%`` and spaces survive) whatever ``absolute`` says.
     """
     if adapter == "otio_json" and not absolute:
         base = output.resolve().parent
@@ -103,9 +122,17 @@ def url_policy(adapter: str, output: Path, absolute: bool = False) -> Callable[[
 
 def prepare(timeline: otio.schema.Timeline, adapter: str) -> otio.schema.Timeline:
     """A copy fitted to ``adapter``'s limits (only the active take where variations do not survive)."""
-    if adapter in ("otio_json",) + _BUNDLES:
+    if adapter == "otio_json":
         return timeline
     fitted = copy.deepcopy(timeline)
+    if adapter in _BUNDLES:
+        # the bundle writers turn references to files they cannot pack into MissingReferences, which drops
+        # their available range: a clip that took its length from it would come back with none
+        for clip in fitted.find_clips():
+            ref = clip.media_reference
+            if clip.source_range is None and ref is not None and ref.available_range is not None:
+                clip.source_range = ref.available_range
+        return fitted
     for clip in fitted.find_clips():
         if NAMESPACE in (clip.metadata or {}) and len(clip.media_references()) > 1:
             active = clip.media_reference
@@ -130,6 +157,10 @@ def check_limits(adapter: str, timeline: otio.schema.Timeline, rate: Fraction, p
         if len(rates) > 1:
             raise OutputError("AAF needs one frame rate throughout; this timeline uses "
                               f"{', '.join(str(r) for r in rates)} fps; write .otio or .xml (FCP7)", path)
+    if adapter == "kdenlive" and rate > hosts.KDENLIVE_MAX_RATE:
+        raise OutputError(f"the kdenlive writer stores times to the millisecond, which cannot name every frame "
+                          f"of a {rate} fps timeline (at most {hosts.KDENLIVE_MAX_RATE} fps); write .xges or .otio",
+                          path)
 
 
 def rates_used(timeline: otio.schema.Timeline) -> set[Fraction]:
@@ -147,8 +178,14 @@ def rates_used(timeline: otio.schema.Timeline) -> set[Fraction]:
 
 
 def write_timeline(timeline: otio.schema.Timeline, path: str | Path, adapter: str | None = None,
-                   in_place: bool = False) -> Path | None:
-    """Write ``timeline`` to ``path`` atomically; with ``in_place`` keep a backup first (returned)."""
+                   in_place: bool = False, *, rate: Fraction | None = None,
+                   media_base: str | Path | None = None) -> Path | None:
+    """Write ``timeline`` to ``path`` atomically; with ``in_place`` keep a backup first (returned).
+
+    For .kdenlive and .xges, ``rate`` is the timeline's frame rate (default: the one the timeline says,
+    as the reader decides it) and ``media_base`` the folder that relative media URLs are relative to
+    (default: ``path``'s folder).
+    """
     path = Path(path)
     adapter = adapter or output_adapter(path)
     backup = backup_copy(path) if in_place and path.exists() else None
@@ -162,8 +199,13 @@ def write_timeline(timeline: otio.schema.Timeline, path: str | Path, adapter: st
         kwargs["media_policy"] = "MissingIfNotFile"
         _warn_unbundled(fitted, path)
     try:
-        with atomic_target(path) as tmp:
-            otio.adapters.write_to_file(fitted, str(tmp), adapter_name=adapter, **kwargs)
+        if adapter in HOST_FORMATS:
+            text = _host_text(fitted, adapter, path, rate, media_base)
+            with atomic_target(path) as tmp:
+                Path(tmp).write_text(text, encoding="utf-8")
+        else:
+            with atomic_target(path) as tmp:
+                otio.adapters.write_to_file(fitted, str(tmp), adapter_name=adapter, **kwargs)
     except OutputError:
         raise
     except Exception as exc:  # adapters raise anything (ValueError, their own errors)
@@ -171,10 +213,24 @@ def write_timeline(timeline: otio.schema.Timeline, path: str | Path, adapter: st
     return backup
 
 
+def _host_text(timeline: otio.schema.Timeline, adapter: str, path: Path, rate: Fraction | None,
+               media_base: str | Path | None) -> str:
+    """The .kdenlive or .xges text of ``timeline`` (hosts.py: the adapter's XML, fixed for a render)."""
+    from .timeline import timeline_rate
+
+    rate = exact_rate(rate) if rate is not None else timeline_rate(timeline)
+    base = Path(media_base) if media_base is not None else None
+    if adapter == "kdenlive":
+        return hosts.kdenlive_string(timeline, rate, base, path)
+    return hosts.xges_string(timeline, rate, base, path)
+
+
 def _hint(adapter: str) -> str:
     return {
         "AAF": " (AAF needs one frame rate throughout the timeline)",
         "fcp_xml": " (FCP7 XML needs SMPTE rates and available ranges on references)",
+        "xges": " (the xges writer needs every clip to have a duration)",
+        "kdenlive": " (the kdenlive writer needs every clip to have a duration)",
     }.get(adapter, "")
 
 

@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from .generate import Event
+from .events import Event, EventKind
 
 
 class ProgressBar:
@@ -20,16 +20,18 @@ class ProgressBar:
 
     def __call__(self, event: Event) -> None:
         head = f"[{event.index + 1}/{event.total}] {event.job.info.id} {event.job.info.name}"
-        if event.kind == "segments" and self.tty:
+        if event.kind == EventKind.SEGMENTS and self.tty:
             frac = event.done / event.segments if event.segments else 0.0
             fill = int(round(frac * self.width))
             bar = "#" * fill + "-" * (self.width - fill)
             self.stream.write(f"\r{head[:48]:48} [{bar}] {frac * 100:3.0f}%")
             self.stream.flush()
-        elif event.kind == "clip-done":
+        elif event.kind == EventKind.CLIP_DONE:
             self._end_line(f"{head}: done ({time.perf_counter() - self._started:.1f} s elapsed)")
-        elif event.kind == "clip-failed":
+        elif event.kind == EventKind.CLIP_FAILED:
             self._end_line(f"{head}: FAILED: {event.message}")
+        elif event.kind == EventKind.CLIP_CANCELLED:
+            self._end_line(f"{head}: cancelled")
 
     def _end_line(self, text: str) -> None:
         if self.tty:

@@ -76,7 +76,7 @@ def clips_json(jobs: Sequence[Job], rate: Fraction, start: otio.opentime.Rationa
             "record_start_s": float(seconds(j.info.record_range.start_time)),
             "record_duration_s": float(seconds(j.info.record_range.duration)),
             "source_in": src_in, "source_out": src_out, "speed": float(j.info.speed),
-            "status": j.status, "media": str(j.media.path) if j.media.path else None,
+            "status": str(j.status), "media": str(j.media.path) if j.media.path else None,
             "looked_for": list(j.media.looked_for), "samples": j.n_samples,
         })
     return out

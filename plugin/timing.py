@@ -17,14 +17,18 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TypeAlias
 
 import opentimelineio as otio
 
-SAMPLE_RATE = 48000  # Hz of every WAV the plugin writes (== foleyflow.runtime.generate.OUTPUT_RATE)
+from foleyflow.runtime.audio import OUTPUT_RATE
+
+SAMPLE_RATE = OUTPUT_RATE  # Hz of every WAV the plugin writes: the runtime's delivery rate, defined there
 _NTSC_BASES = (24, 30, 48, 60, 120, 240)
 
-RationalTime = otio.opentime.RationalTime
-TimeRange = otio.opentime.TimeRange
+# OTIO ships no type information: to mypy both are Any, named for the reader
+RationalTime: TypeAlias = otio.opentime.RationalTime
+TimeRange: TypeAlias = otio.opentime.TimeRange
 
 
 def exact_rate(rate: float | Fraction | int) -> Fraction:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-OUTPUT_RATE = 48000
+OUTPUT_RATE = 48000  # Hz of all audio delivered (every WAV the plugin writes): the one definition of it
 
 
 def lowpass_taps(up: int, half_width: int = 24, beta: float = 8.0, cutoff: float = 0.92) -> np.ndarray:
     """Kaiser-windowed sinc for upsampling by `up`: cutoff relative to the input Nyquist."""
     n = np.arange(-half_width * up, half_width * up + 1)
     h = cutoff * np.sinc(cutoff * n / up) * np.kaiser(len(n), beta)
-    return (h / h.sum() * up).astype(np.float64)
+    taps: np.ndarray = (h / h.sum() * up).astype(np.float64)  # numpy types h.sum() as Any
+    return taps
 
 
 class Upsampler:
@@ -67,7 +68,8 @@ def fade_curves(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def crossfade(tail: np.ndarray, head: np.ndarray) -> np.ndarray:
     out_c, in_c = fade_curves(len(tail))
-    return tail * out_c + head * in_c
+    mixed: np.ndarray = tail * out_c + head * in_c
+    return mixed
 
 
 def soft_limit(x: np.ndarray, threshold: float = 0.9) -> np.ndarray:

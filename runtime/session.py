@@ -69,11 +69,28 @@ def _check_io(sess: ort.InferenceSession, name: str, spec: ModelSpec, path: Path
                                       path)
 
 
+def fixed_batch(spec: ModelSpec, graph: str) -> int | None:
+    """The batch size a graph of the package is fixed to, or None where its batch axis is dynamic.
+
+    model.json names a dynamic axis (``"B"``) and gives a fixed one as a number; the sampler
+    stacks variations (and guidance) on the batch axis only where it is dynamic.
+    """
+    g = spec.graphs.get(graph)
+    if g is None or not g.inputs or not g.inputs[0].shape:
+        return None
+    first = g.inputs[0].shape[0]
+    return first if isinstance(first, int) else None
+
+
 class Backend(Protocol):
     """What the sampler needs of a model: its contract and its three graphs.
 
     FoleyModel runs them with ONNX Runtime; foleyflow.export.torch_backend runs the
-    same modules in PyTorch eager, so both pipelines share one sampler.
+    same modules in PyTorch eager, so both pipelines share one sampler. Every input
+    and output has the batch as its leading axis, of any size where the package's
+    model.json names it (see :func:`fixed_batch`): the sampler puts the variations of
+    one clip there, twice over with guidance, and row b of an output depends only on
+    row b of the inputs.
     """
 
     spec: ModelSpec
@@ -143,18 +160,21 @@ class FoleyModel:
     # -- the three graphs --------------------------------------------------------
     def encode_video(self, frames: np.ndarray) -> np.ndarray:
         """float32 [B, T, 3, S, S] in [0, 1] -> features [B, T, D]."""
-        return self.sessions["video_encoder"].run(None, {"frames": frames})[0]
+        features: np.ndarray = self.sessions["video_encoder"].run(None, {"frames": frames})[0]
+        return features
 
     def velocity(self, x: np.ndarray, t: np.ndarray, cond: np.ndarray, ctx: np.ndarray, ctx_mask: np.ndarray,
                  uncond: np.ndarray) -> np.ndarray:
         feeds = {"x": x, "t": t, "cond": cond, "ctx": ctx, "ctx_mask": ctx_mask, "uncond": uncond}
         if self.io_binding:
             return self._run_bound("velocity", feeds)
-        return self.sessions["velocity"].run(None, feeds)[0]
+        v: np.ndarray = self.sessions["velocity"].run(None, feeds)[0]
+        return v
 
     def vocode(self, mel: np.ndarray) -> np.ndarray:
         """normalised log-mel [B, F, n_mels] -> waveform [B, F * hop] at spec.sample_rate."""
-        return self.sessions["vocoder"].run(None, {"mel": mel})[0]
+        audio: np.ndarray = self.sessions["vocoder"].run(None, {"mel": mel})[0]
+        return audio
 
     # -- I/O binding -------------------------------------------------------------
     @property
@@ -182,4 +202,5 @@ class FoleyModel:
             binding.bind_ortvalue_input(key, hit[1])
         binding.bind_output(sess.get_outputs()[0].name, self.device)
         sess.run_with_iobinding(binding)
-        return binding.copy_outputs_to_cpu()[0]
+        out: np.ndarray = binding.copy_outputs_to_cpu()[0]
+        return out

@@ -1,7 +1,9 @@
 """ODE solvers for the rectified flow: pure functions over a velocity callable and a time grid.
 
 The flow runs from noise at t=0 to data at t=1. ``velocity(x, t)`` returns dx/dt;
-guidance, ONNX calls and conditioning live in the closure that builds it.
+guidance, ONNX calls and conditioning live in the closure that builds it. ``x``
+may carry a leading batch axis (the variations of one clip, runtime.stream): the
+solvers treat it like any other, so each row is solved as if it were alone.
 """
 
 from __future__ import annotations

@@ -18,20 +18,25 @@ continue the context seamlessly, into its own: no level step at the join.
 Noise of segment k is drawn from (seed, k), so the output depends only on the
 clip, the seed and the settings, never on how the caller chunks frames or reads
 the output. Memory holds one window of frames and tokens, whatever the length.
+
+Variations of one clip (several seeds) share the work that does not depend on the
+seed: :func:`generate_token_rows` reads the frames and runs the video encoder once
+per window, and solves the V seeds' flows as the rows of one batch (2V with
+guidance), one velocity call per solver step.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import CancelledError
-from .session import Backend
-from .solvers import GRIDS, SOLVERS
+from .session import Backend, fixed_batch
+from .solvers import GRIDS, SOLVERS, Velocity
 
 log = logging.getLogger(__name__)
 
@@ -81,29 +86,60 @@ class SamplerSettings:
     grid: str = "uniform"
 
 
-def make_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx_mask: np.ndarray,
-                  guidance: float) -> Callable[[np.ndarray, float], np.ndarray]:
-    """Velocity closure for one window: classifier-free guidance as a batch of two."""
-    if guidance == 1.0:
-        unc = np.zeros(1, np.float32)
+def make_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx_mask: np.ndarray, guidance: float,
+                  rows_per_call: int | None = None) -> Velocity:
+    """Velocity closure for one window of V rows (variations), built once and called at every step.
 
-        def velocity(x: np.ndarray, t: float) -> np.ndarray:
-            return model.velocity(x, np.full(1, t, np.float32), cond, ctx, ctx_mask, unc)
+    ``cond`` [V, W, D], ``ctx`` [V, W, P], ``ctx_mask`` [V, W, 1]: row v conditions ``x[v]``. These
+    inputs do not change between steps, so their guidance batches are assembled here, once per
+    window; a step costs one graph call over the V rows (MMAudio's split of the conditions from
+    the per-step velocity). Classifier-free guidance is a batch of 2V, the V conditioned rows
+    then the same V rows unconditioned::
 
-        return velocity
-    cond2 = np.concatenate([cond, cond])
-    ctx2, mask2 = np.concatenate([ctx, ctx]), np.concatenate([ctx_mask, ctx_mask])
-    unc2 = np.array([0.0, 1.0], np.float32)
+        x      [x_0 .. x_V-1 | x_0 .. x_V-1]
+        uncond [0   ..   0   | 1   ..   1  ]
+
+    ``rows_per_call`` splits the V rows into calls of that many (a graph with a fixed batch
+    axis); None runs them all in one call.
+    """
+    rows = len(ctx)
+    size = rows if rows_per_call is None else max(1, rows_per_call)
+    parts = [_rows_velocity(model, cond[a : a + size], ctx[a : a + size], ctx_mask[a : a + size], guidance)
+             for a in range(0, rows, size)]
+    if len(parts) == 1:
+        return parts[0]
 
     def velocity(x: np.ndarray, t: float) -> np.ndarray:
-        v = model.velocity(np.concatenate([x, x]), np.full(2, t, np.float32), cond2, ctx2, mask2, unc2)
-        return v[1:] + guidance * (v[:1] - v[1:])
+        return np.concatenate([part(x[i * size : (i + 1) * size], t) for i, part in enumerate(parts)])
 
     return velocity
 
 
-def _frames_window(frames: Iterator[np.ndarray], buf: deque, buf_start: int, start: int, end: int,
-                   last: list) -> tuple[np.ndarray, int]:
+def _rows_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx_mask: np.ndarray,
+                   guidance: float) -> Velocity:
+    """One graph call per step for these n rows: a batch of n, or 2n with guidance."""
+    n = len(ctx)
+    if guidance == 1.0:
+        unc = np.zeros(n, np.float32)
+
+        def unguided(x: np.ndarray, t: float) -> np.ndarray:
+            return model.velocity(x, np.full(n, t, np.float32), cond, ctx, ctx_mask, unc)
+
+        return unguided
+    cond2 = np.concatenate([cond, cond])  # [2n, W, D]
+    ctx2, mask2 = np.concatenate([ctx, ctx]), np.concatenate([ctx_mask, ctx_mask])  # [2n, W, P], [2n, W, 1]
+    unc2 = np.repeat(np.array([0.0, 1.0], np.float32), n)  # [2n]: conditioned rows, then unconditioned
+
+    def guided(x: np.ndarray, t: float) -> np.ndarray:
+        v = model.velocity(np.concatenate([x, x]), np.full(2 * n, t, np.float32), cond2, ctx2, mask2, unc2)
+        out: np.ndarray = v[n:] + guidance * (v[:n] - v[n:])  # [n, W, P]
+        return out
+
+    return guided
+
+
+def _frames_window(frames: Iterator[np.ndarray], buf: deque[np.ndarray], buf_start: int, start: int, end: int,
+                   last: list[np.ndarray]) -> tuple[np.ndarray, int]:
     """Frames [start, end) as float32 [1, T, 3, S, S]; pulls from `frames`, holds the last one past its end."""
     while buf_start + len(buf) < end:
         nxt = next(frames, None)
@@ -124,35 +160,60 @@ def generate_tokens(model: Backend, frames: Iterable[np.ndarray], total_tokens: 
                     progress: Progress | None = None, cancel: Cancel | None = None
                     ) -> Iterator[tuple[Segment, np.ndarray]]:
     """Yield (segment, new tokens [n_new, P]) per segment; tokens are normalised log-mel."""
+    for seg, rows in generate_token_rows(model, frames, total_tokens, settings, progress, cancel):
+        yield seg, rows[0]
+
+
+def generate_token_rows(model: Backend, frames: Iterable[np.ndarray], total_tokens: int, settings: SamplerSettings,
+                        progress: Progress | None = None, cancel: Cancel | None = None, *,
+                        seeds: Sequence[int] | None = None) -> Iterator[tuple[Segment, np.ndarray]]:
+    """Yield (segment, new tokens [V, n_new, P]) per segment: one row per seed, sampled together.
+
+    ``seeds`` (default ``(settings.seed,)``) give the rows; row v is what :func:`generate_tokens`
+    makes with ``seeds[v]`` (noise from (seeds[v], k)), up to float rounding between batch sizes.
+    The frames are read once and the video encoder runs once per window for every row; each
+    solver step is one velocity call over the V rows (2V with guidance), or V calls of one row
+    where the package's velocity graph has a fixed batch axis. Progress counts segments, once
+    per segment for all rows; cancellation is checked between segments.
+    """
+    seeds = (settings.seed,) if seeds is None else tuple(int(s) for s in seeds)
+    if not seeds:
+        raise ValueError("at least one seed is needed")
+    n_rows = len(seeds)
     spec = model.spec
     segs = plan_segments(total_tokens, spec.segment_tokens, spec.context_tokens, spec.lookahead_tokens)
     solver, grid = SOLVERS[settings.solver], GRIDS[settings.grid](settings.steps)
+    rows_per_call = None if fixed_batch(spec, "velocity") is None else 1
     it = iter(frames)
-    buf: deque = deque()
-    buf_start, last = 0, []
-    hist = np.zeros((0, spec.token_dim), np.float32)  # generated tokens [hist_start, done)
+    buf: deque[np.ndarray] = deque()
+    buf_start = 0
+    last: list[np.ndarray] = []  # the last frame pulled, held when the frames run out
+    hist = np.zeros((n_rows, 0, spec.token_dim), np.float32)  # generated tokens [hist_start, done) per row
     hist_start = 0
-    tail = np.zeros((0, spec.token_dim), np.float32)  # the previous window's lookahead tokens
+    tail = np.zeros((n_rows, 0, spec.token_dim), np.float32)  # the previous window's lookahead tokens
     for seg in segs:
         if cancel is not None and cancel():
             raise CancelledError(f"cancelled before segment {seg.index + 1} of {len(segs)}")
         video, buf_start = _frames_window(it, buf, buf_start, seg.start, seg.end, last)
-        cond = model.encode_video(video)  # [1, W, D]
+        cond = model.encode_video(video)  # [1, W, D], shared by every row
         w = seg.end - seg.start
         n_ctx = seg.new_start - seg.start
-        ctx = np.zeros((1, w, spec.token_dim), np.float32)
-        ctx[0, :n_ctx] = hist[seg.start - hist_start : seg.new_start - hist_start]
-        ctx_mask = (np.arange(w) < n_ctx).astype(np.float32)[None, :, None]
-        noise = np.random.default_rng([settings.seed, seg.index]).standard_normal((1, w, spec.token_dim))
-        x = solver(make_velocity(model, cond, ctx, ctx_mask, settings.guidance), noise.astype(np.float32), grid)
-        new = x[0, n_ctx : seg.new_end - seg.start].astype(np.float32)
-        k = min(spec.crossfade_tokens, len(tail), len(new))
+        ctx = np.zeros((n_rows, w, spec.token_dim), np.float32)  # [V, W, P]
+        ctx[:, :n_ctx] = hist[:, seg.start - hist_start : seg.new_start - hist_start]
+        ctx_mask = np.repeat((np.arange(w) < n_ctx).astype(np.float32)[None, :, None], n_rows, axis=0)  # [V, W, 1]
+        noise = np.concatenate([np.random.default_rng([seed, seg.index]).standard_normal((1, w, spec.token_dim))
+                                for seed in seeds]).astype(np.float32)  # [V, W, P]
+        velocity = make_velocity(model, np.repeat(cond, n_rows, axis=0), ctx, ctx_mask, settings.guidance,
+                                 rows_per_call)
+        x = solver(velocity, noise, grid)  # [V, W, P]
+        new = x[:, n_ctx : seg.new_end - seg.start].astype(np.float32)  # [V, n_new, P]
+        k = min(spec.crossfade_tokens, tail.shape[1], new.shape[1])
         if k:  # the previous window went on past this join: fade from its continuation into this window's
             fade = (0.5 - 0.5 * np.cos(np.pi * (np.arange(k, dtype=np.float32) + 0.5) / k))[:, None]
-            new[:k] = fade * new[:k] + (1.0 - fade) * tail[:k]
-        tail = x[0, seg.new_end - seg.start :].astype(np.float32)
-        hist = np.concatenate([hist, new])[-spec.segment_tokens :]
-        hist_start = seg.start + n_ctx + len(new) - len(hist)
+            new[:, :k] = fade * new[:, :k] + (1.0 - fade) * tail[:, :k]
+        tail = x[:, seg.new_end - seg.start :].astype(np.float32)
+        hist = np.concatenate([hist, new], axis=1)[:, -spec.segment_tokens :]
+        hist_start = seg.start + n_ctx + new.shape[1] - hist.shape[1]
         if progress is not None:
             progress(seg.index + 1, len(segs))
         yield seg, new

@@ -11,7 +11,8 @@ replaced). After the kill:
 
 1. the input timeline and media are byte-identical;
 2. every WAV under a final name is whole: it reads, 48 kHz PCM_24, exactly its clip's sample count
-   (a killed writer leaves at most a hidden ``.NAME.tmp-PID.wav``, never a final name);
+   (a killed writer leaves at most a hidden temporary ``.NAME.foleyflow.tmp-PID.HOST-RANDOM.wav``,
+   never a final name);
 3. the output timeline is absent or whole: it parses and each Foley clip plays a whole WAV;
 4. a re-run (not killed) exits 0, its result passes 2 and 3, and the killed run's temporary
    files are gone (the re-run removes those of dead processes).
@@ -38,10 +39,12 @@ from fractions import Fraction
 from pathlib import Path
 from urllib.parse import unquote
 
-import av
 import numpy as np
 import opentimelineio as otio
 import soundfile as sf
+
+from foleyflow.plugin.atomic import temp_writer
+from foleyflow.plugin.video_out import write_video
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = REPO / "models" / "default"
@@ -80,17 +83,8 @@ def _sha(path: Path) -> str:
 def _write_video(path: Path, frames: int, seed: int) -> None:
     """A small H.264 file (32 px) whose frames change colour: enough for the decoder and the model."""
     rng = np.random.default_rng(seed)
-    with av.open(str(path), "w", format="mp4") as out:
-        stream = out.add_stream("libx264", rate=Fraction(RATE))
-        stream.width = stream.height = 32
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"preset": "ultrafast"}
-        for i in range(frames):
-            img = np.full((32, 32, 3), rng.integers(0, 255, 3), np.uint8)
-            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-            frame.pts = i
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
+    write_video(path, (np.full((32, 32, 3), rng.integers(0, 255, 3), np.uint8) for _ in range(frames)),
+                Fraction(RATE), preset="ultrafast")
 
 
 def make_workspace(root: Path) -> Workspace:
@@ -166,11 +160,11 @@ def check_result(ws: Workspace, out: Path, *, complete: bool) -> list[str]:
 
 
 def temps(out: Path) -> list[Path]:
-    """Temporary names left in the output folder and the WAV folder."""
-    found = [p for p in out.parent.glob(".*") if ".tmp-" in p.name]
+    """Temporary names (of :mod:`foleyflow.plugin.atomic`) left in the output folder and the WAV folder."""
+    found = [p for p in out.parent.iterdir() if temp_writer(p.name)] if out.parent.is_dir() else []
     wav_dir = out.parent / f"{out.stem}_foley"
     if wav_dir.is_dir():
-        found += [p for p in wav_dir.iterdir() if p.name.startswith(".") and ".tmp-" in p.name]
+        found += [p for p in wav_dir.iterdir() if temp_writer(p.name)]
     return found
 
 
@@ -206,6 +200,8 @@ def run_trial(ws: Workspace, index: int, delay: float, overwrite: bool, referenc
     folder = ws.root / f"trial-{index:02d}"
     if overwrite:
         shutil.copytree(reference, folder)
+        # an old result made before takes were keyed: nothing to reuse, so the run rewrites every take
+        shutil.rmtree(folder / "cut_foley" / ".foleyflow", ignore_errors=True)
     else:
         folder.mkdir()
     out = folder / "cut.otio"

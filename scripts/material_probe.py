@@ -29,11 +29,11 @@ import torch
 from torch import nn
 
 from foleyflow.export.config import TrainConfig
-from foleyflow.world.events import MATERIALS
-from foleyflow.world.world import split_seeds
 from foleyflow.export.dataset import ClipSet, load_set, render_set, save_set
 from foleyflow.export.models.encoders import VIDEO_POOLS
 from foleyflow.export.train import load_checkpoint, video_batch, video_encoder
+from foleyflow.world.events import MATERIALS
+from foleyflow.world.world import split_seeds
 
 
 def labels(data: ClipSet) -> np.ndarray:

@@ -3,7 +3,7 @@
     python scripts/screenshots.py [-o docs/screenshots]
 
 1. ``empty``: the panel before a timeline is opened;
-2. ``loaded``: a real Premiere Pro timeline from ../shared/corpus (media missing, as it ships);
+2. ``loaded``: a real Premiere Pro timeline from tests/data/corpus (media missing, as it ships);
 3. ``running``: a run in progress on synthetic media (the plugin's demo scenes);
 4. ``results``: takes generated, their waveforms under their clips, placed on Foley tracks.
 
@@ -22,7 +22,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus" / "timelines"
+CORPUS = REPO / "tests" / "data" / "corpus"
 SIZE = (1600, 940)
 
 

@@ -13,14 +13,15 @@ from fractions import Fraction  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-import av  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
-TIMELINES = CORPUS / "timelines"
-# EDLs carry no rate: 25fps.edl reads at 25, the others at 24 (corpus README)
+DATA = REPO / "tests" / "data"
+# The real-world timeline corpus, inside the repository (a fresh clone needs nothing beside it):
+# timelines only, read-only, Apache-2.0 (tests/data/README.md has their origin and licence).
+CORPUS = TIMELINES = DATA / "corpus"
+# EDLs carry no rate: 25fps.edl reads at 25, the others at 24 (tests/data/README.md)
 EDL_RATES = {"25fps.edl": Fraction(25)}
 
 
@@ -39,22 +40,10 @@ def frame_index(frame: np.ndarray) -> int:
 def write_indexed_video(path: Path, n: int, rate: Fraction, size: int = 32, gop: int = 12,
                         timecode: str | None = None) -> Path:
     """An H.264 file of ``n`` frames at ``rate``; frame i is a flat :func:`index_color` (i < 256)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fmt = "mov" if path.suffix.lower() == ".mov" else "mp4"
-    with av.open(str(path), "w", format=fmt) as out:
-        stream = out.add_stream("libx264", rate=rate)
-        stream.width = stream.height = size
-        stream.pix_fmt = "yuv420p"
-        stream.codec_context.gop_size = gop
-        stream.options = {"preset": "ultrafast", "crf": "12"}
-        if timecode:
-            stream.metadata["timecode"] = timecode
-        for i in range(n):
-            frame = av.VideoFrame.from_ndarray(np.broadcast_to(index_color(i % 256), (size, size, 3)).copy(),
-                                               format="rgb24")
-            frame.pts = i
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
+    from foleyflow.plugin.video_out import write_video
+
+    frames = (np.broadcast_to(index_color(i % 256), (size, size, 3)) for i in range(n))
+    write_video(path, frames, rate, crf=12, preset="ultrafast", gop=gop, timecode=timecode)
     return path
 
 

@@ -34,7 +34,6 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote
 
-import av
 import numpy as np
 import opentimelineio as otio
 import pytest
@@ -56,6 +55,7 @@ from foleyflow.plugin.errors import (
     TimelineError,
 )
 from foleyflow.plugin.generate import Engine
+from foleyflow.plugin.video_out import write_video
 from foleyflow.runtime.errors import ChecksumError, GraphShapeError, ModelPackageError, ProviderError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -351,15 +351,7 @@ def _flip_middle(data: bytes) -> bytes:
 
 def _unsupported_codec(path: Path) -> bytes:
     """A Matroska file whose codec id no FFmpeg decoder claims (same length, so the file stays valid)."""
-    with av.open(str(path), "w", format="matroska") as out:
-        s = out.add_stream("libx264", rate=25)
-        s.width = s.height = 32
-        s.pix_fmt = "yuv420p"
-        for i in range(30):
-            frame = av.VideoFrame.from_ndarray(np.zeros((32, 32, 3), np.uint8), format="rgb24")
-            frame.pts = i
-            out.mux(s.encode(frame))
-        out.mux(s.encode(None))
+    write_video(path, (np.zeros((32, 32, 3), np.uint8) for _ in range(30)), Fraction(25))  # path: NAME.mkv
     data = path.read_bytes()
     assert b"V_MPEG4/ISO/AVC" in data
     return data.replace(b"V_MPEG4/ISO/AVC", b"V_QQQQQ/ISO/AVC")
@@ -560,8 +552,8 @@ def test_very_deep_input_paths_work(ws, run_cli, fake, video_25):
 
 def test_output_too_deep_for_its_wavs_is_refused_before_any_work(ws, run_cli, fake):
     timeline = save(ws / "in" / "cut.otio", clip(ws / "in" / "shot.mp4"))
-    folder = _deep(ws / "out", 4060)
-    out = folder / "cut.otio"  # the timeline fits; cut_foley/.V1_0_shot_seed0.tmp-PID.wav would not
+    folder = _deep(ws / "out", 4040)
+    out = folder / "cut.otio"  # the timeline fits; cut_foley/.V1_0_shot_seed0.foleyflow.tmp-PID.HOST-RANDOM.wav would not
     before = snapshot(ws)
     run = run_cli("generate", timeline, "-o", out, "--model", MODEL)
     check_refused(run, OutputError, EXIT_BAD_INPUT, names=folder / "cut_foley" / "V1_0_shot_seed0.wav",
@@ -580,8 +572,11 @@ def test_hostile_clip_names_stay_inside_the_wav_folder(ws, run_cli, fake):
     assert run.code == EXIT_OK, run.text
     wav_dir = ws / "out" / "cut_foley"
     created = set(snapshot(ws)) - set(before)
-    assert created == {"out/cut.otio", "out/cut_foley", *(f"out/cut_foley/{p.name}" for p in wav_dir.iterdir())}
-    names = sorted(p.name for p in wav_dir.iterdir())
+    records = {f"out/cut_foley/.foleyflow/{p.name}" for p in (wav_dir / ".foleyflow").iterdir()}  # take keys
+    assert created == {"out/cut.otio", "out/cut_foley", *(f"out/cut_foley/{p.name}" for p in wav_dir.iterdir()),
+                       *records}
+    assert len(records) == sum(1 for p in wav_dir.iterdir() if p.suffix == ".wav")
+    names = sorted(p.name for p in wav_dir.iterdir() if p.name != ".foleyflow")  # the take-key records' folder
     assert len(names) == len(HOSTILE_NAMES)
     for name in names:
         assert SAFE_WAV.match(name) and len(name) <= 255, name
@@ -735,7 +730,9 @@ def test_disk_full_while_writing_the_timeline(ws, run_cli, fake, monkeypatch):
     assert f"foleyflow: error: {out}: the otio_json writer failed: [Errno 28] No space left on device" in run.err
     assert "Traceback" not in run.text
     created = set(snapshot(ws)) - set(before)
-    assert created == {"out/cut_foley", "out/cut_foley/V1_0_shot_seed0.wav"}
+    # the whole take stays, with the record of what made it (a rerun reuses it)
+    assert created == {"out/cut_foley", "out/cut_foley/V1_0_shot_seed0.wav", "out/cut_foley/.foleyflow",
+                       "out/cut_foley/.foleyflow/V1_0.json"}
     assert sf.info(str(ws / "out" / "cut_foley" / "V1_0_shot_seed0.wav")).frames == 48000
     assert all(v == snapshot(ws)[k] for k, v in before.items())
 
@@ -814,12 +811,31 @@ def test_bad_model_package(case, ws, run_cli):
     check_refused(run, cls, EXIT_BAD_INPUT, names=names, says=says, before=before, root=ws)
 
 
-def test_gpu_provider_where_none_works(ws, run_cli):
+@lru_cache(maxsize=1)
+def cuda_runs_here() -> bool:
+    """Whether a bare onnxruntime session (none of our provider code) gets CUDA on this machine:
+    onnxruntime-gpu lists CUDA without the CUDA libraries or a GPU, and then falls back to the CPU."""
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        return False
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # the fallback's warning is expected here
+    sess = ort.InferenceSession(str(MODEL / "vocoder.onnx"), options, providers=["CUDAExecutionProvider"])
+    return sess.get_providers()[0] == "CUDAExecutionProvider"
+
+
+def test_gpu_provider_runs_where_cuda_works_and_is_refused_elsewhere(ws, run_cli):
     timeline = save(ws / "in" / "cut.otio", clip(ws / "in" / "shot.mp4"))
     before = snapshot(ws)
     run = run_cli(*generate_args(timeline, ws, "--provider", "cuda"))
-    if run.code == EXIT_OK:  # a machine where CUDA does run
-        pytest.skip("CUDA runs here")
+    if cuda_runs_here():
+        assert run.code == EXIT_OK and run.error is None, run.text
+        out = otio.adapters.read_from_file(str(ws / "out" / "cut.otio"))
+        takes = [c for c in out.find_clips() if "foleyflow" in c.metadata and "provider" in c.metadata["foleyflow"]]
+        assert len(takes) == 1, [c.name for c in out.find_clips()]
+        assert takes[0].metadata["foleyflow"]["provider"] == "CUDAExecutionProvider"
+        return
     check_refused(run, ProviderError, EXIT_BAD_INPUT, names=MODEL / "velocity.onnx",
                   says="CUDAExecutionProvider was asked for but cannot run here", before=before, root=ws)
 

@@ -10,8 +10,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from foleyflow.world import world  # noqa: E402
 from foleyflow.export.eval import classifier as clf  # noqa: E402
+from foleyflow.world import world  # noqa: E402
 
 SR = clf.SAMPLE_RATE
 CLASSES = ("thud", "ring")

@@ -7,6 +7,7 @@ from conftest import frame_index, write_indexed_video
 
 from foleyflow.plugin.decode import FrameReader, probe
 from foleyflow.plugin.errors import MediaError
+from foleyflow.plugin.video_out import write_video
 
 P24 = Fraction(1001, 24000)  # one frame at 24000/1001
 
@@ -76,15 +77,9 @@ def test_before_the_first_frame_holds_the_first(video_24):
 def test_frames_are_resized_whole_with_area(tmp_path):
     # left half black, right half white: a whole-frame resize keeps both halves (no crop)
     path = tmp_path / "halves.mp4"
-    with av.open(str(path), "w") as out:
-        s = out.add_stream("libx264", rate=25)
-        s.width, s.height, s.pix_fmt = 64, 32, "yuv420p"
-        img = np.zeros((32, 64, 3), np.uint8)
-        img[:, 32:] = 255
-        f = av.VideoFrame.from_ndarray(img, format="rgb24")
-        f.pts = 0
-        out.mux(s.encode(f))
-        out.mux(s.encode(None))
+    img = np.zeros((32, 64, 3), np.uint8)
+    img[:, 32:] = 255
+    write_video(path, [img], Fraction(25))
     with FrameReader(path, 16) as reader:
         a = reader.frame_at(Fraction(0))
     assert a.shape == (16, 16, 3) and a.dtype == np.uint8

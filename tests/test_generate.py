@@ -1,17 +1,24 @@
-"""Frames decoded and samples written for each timing case, checked to the frame and the sample."""
+"""Frames decoded and samples written for each timing case, checked to the frame and the sample;
+variations sharing one decode and one video encode per window."""
 
 import math
+from collections import Counter
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import opentimelineio as otio
 import pytest
 import soundfile as sf
 from conftest import write_indexed_video
+from model_fixtures import DEFAULT_MODEL
 
+from foleyflow.plugin import generate as generate_mod
+from foleyflow.plugin import service
 from foleyflow.plugin.clips import video_clips
 from foleyflow.plugin.errors import MediaError
-from foleyflow.plugin.generate import GenerateOptions, default_model_dir, generate_take, run_jobs, take_paths
+from foleyflow.plugin.events import EventKind
+from foleyflow.plugin.generate import Engine, GenerateOptions, default_model_dir, generate_take, take_paths
 from foleyflow.plugin.media import MediaResolver
 from foleyflow.plugin.selection import plan
 
@@ -46,6 +53,19 @@ def run_one(engine, job, tmp_path, **opts):
     take = generate_take(engine, job, tmp_path / "wavs", GenerateOptions(**opts))
     call = engine.model.calls[-1]
     return take, call
+
+
+def count_readers(monkeypatch):
+    """Every FrameReader the generator opens (the decode of a clip), kept to count them and their frames."""
+    opened = []
+
+    class Counting(generate_mod.FrameReader):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            opened.append(self)
+
+    monkeypatch.setattr(generate_mod, "FrameReader", Counting)
+    return opened
 
 
 def check_wav(take, n):
@@ -144,16 +164,23 @@ def test_source_outside_the_media_fails_that_clip_only(fake_engine, video_24, tm
         generate_take(fake_engine, jobs[0], tmp_path, GenerateOptions())
     assert "idx_2398.mp4" in str(info.value) and "start timecode" in str(info.value)
     events = []
-    report = run_jobs(fake_engine, jobs, tmp_path / "wavs", GenerateOptions(), events.append)
+    report = service.run(fake_engine, jobs, tmp_path / "wavs", GenerateOptions(), events.append)
     assert [r.ok for r in report.results] == [False, True]
+    assert [e.kind for e in events if e.kind != EventKind.SEGMENTS] == [
+        EventKind.CLIP_START, EventKind.CLIP_FAILED, EventKind.CLIP_START, EventKind.CLIP_DONE]
     assert [e.kind for e in events if e.kind != "segments"] == ["clip-start", "clip-failed", "clip-start", "clip-done"]
     assert report.audio_seconds == pytest.approx(10 * 1001 / 24000, abs=1 / 48000)
 
 
-def test_variations_and_seeds(fake_engine, video_24, tmp_path):
+def test_variations_and_seeds(fake_engine, video_24, tmp_path, monkeypatch):
+    readers = count_readers(monkeypatch)
     job = jobs_of(timeline_with([media_clip(video_24, 0, 10)]), NTSC)[0]
     take = generate_take(fake_engine, job, tmp_path, GenerateOptions(seed=5, variations=3, steps=6, guidance=1.5))
     assert [c["seed"] for c in fake_engine.model.calls] == [5, 6, 7]
+    # a one-seed generator's variations run side by side on one decode of the clip
+    assert len(readers) == 1 and len({tuple(c["frames"]) for c in fake_engine.model.calls}) == 1
+    waves = [sf.read(str(p), dtype="float32")[0] for p in take.media]
+    assert not np.allclose(waves[0], waves[1])  # each its own seed
     assert [p.name for p in take.media] == ["V1_0_shot_seed5.wav", "V1_0_shot_seed6.wav", "V1_0_shot_seed7.wav"]
     assert take.metadata["steps"] == 6 and take.metadata["guidance"] == 1.5 and take.metadata["seeds"] == [5, 6, 7]
     assert take.metadata["model_checksum"] == "0" * 64 and take.metadata["model"] == "fake"
@@ -172,7 +199,10 @@ def test_cancel_stops_the_run(fake_engine, video_24, tmp_path):
 
     jobs = jobs_of(timeline_with([media_clip(video_24, 0, 100)]), NTSC)
     with pytest.raises(CancelledError):
-        run_jobs(fake_engine, jobs, tmp_path, GenerateOptions(), cancel=lambda: True)
+        generate_take(fake_engine, jobs[0], tmp_path, GenerateOptions(variations=2), cancel=lambda: True)
+    calls = len(fake_engine.model.calls)
+    report = service.run(fake_engine, jobs, tmp_path, GenerateOptions(), cancel=lambda: True)
+    assert report.cancelled and not report.takes and len(fake_engine.model.calls) == calls  # not even started
     assert not any(tmp_path.rglob("*.wav"))
 
 
@@ -181,3 +211,80 @@ def test_default_model_dir(monkeypatch, tmp_path):
     assert default_model_dir() == Path(__file__).resolve().parents[1] / "models" / "default"
     monkeypatch.setenv("FOLEYFLOW_MODEL", str(tmp_path))
     assert default_model_dir() == tmp_path
+
+
+# -- variations share the work: one decode, one video encode per window ---------------------------------
+class CountingBackend:
+    """A runtime Backend of small numpy graphs under the default package's contract, counting calls.
+
+    Every output row depends on its own input row only (as the real graphs'), and the video
+    condition drives the sound, so a take depends on the frames and on its seed.
+    """
+
+    checksum = "c" * 64
+    provider = "CountingExecutionProvider"
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.calls = Counter()
+
+    def encode_video(self, frames):  # [B, T, 3, S, S] -> [B, T, D]
+        self.calls["encode_video"] += 1
+        level = frames.mean(axis=(2, 3, 4))[..., None]  # [B, T, 1]
+        return np.repeat(level, self.spec.feature_dim, axis=2).astype(np.float32)
+
+    def velocity(self, x, t, cond, ctx, ctx_mask, uncond):  # [B, N, P] -> [B, N, P]
+        self.calls["velocity"] += 1
+        drive = cond[..., :1] * (1.0 - uncond[:, None, None])
+        return (drive - 0.5 * x + ctx_mask * ctx).astype(np.float32)
+
+    def vocode(self, mel):  # [B, F, n_mels] -> [B, F * hop]
+        self.calls["vocode"] += 1
+        return 0.05 * np.tanh(np.repeat(mel.mean(axis=2), self.spec.hop_length, axis=1)).astype(np.float32)
+
+
+@pytest.mark.slow
+def test_four_variations_decode_once_and_encode_the_video_once_per_window(tmp_path, monkeypatch):
+    from foleyflow.runtime.generate import frames_needed, generate_audio, generate_variations
+    from foleyflow.runtime.spec import read_spec
+    from foleyflow.runtime.stream import plan_segments
+
+    spec = read_spec(DEFAULT_MODEL)
+    video = write_indexed_video(tmp_path / "m" / "minute.mp4", 60 * 25, Fraction(25), size=16, gop=25)
+    job = jobs_of(timeline_with([media_clip(video, 0, 60 * 25, rate=25)], rate=25), 25)[0]
+    assert job.n_samples == 60 * 48000
+    windows = len(plan_segments(frames_needed(spec, job.n_samples), spec.segment_tokens, spec.context_tokens,
+                                spec.lookahead_tokens))
+    assert windows > 10  # a minute is many windows: sharing them is what is measured
+    backend = CountingBackend(spec)
+    engine = Engine(backend, generate_audio, frames_needed, generate_variations)
+    readers = count_readers(monkeypatch)
+    options = GenerateOptions(seed=3, variations=4, steps=2)
+    take = generate_take(engine, job, tmp_path / "four", options)
+    assert len(readers) == 1  # one decode of the clip for the four variations
+    decoded = readers[0].decoded
+    assert 0 < decoded <= 60 * 25 + 2
+    assert backend.calls["encode_video"] == windows  # once per window, for all four seeds
+    assert backend.calls["vocode"] == windows  # the four rows vocoded together
+    assert backend.calls["velocity"] == windows * 2  # two solver steps, the four seeds (with guidance) as one batch
+    assert [p.name for p in take.media] == [f"V1_0_shot_seed{s}.wav" for s in (3, 4, 5, 6)]
+
+    # the same takes as four one-seed runs, each decoding the clip and encoding its video again
+    for seed, wav in zip(options.seeds(), take.media, strict=True):
+        single = generate_take(engine, job, tmp_path / f"one{seed}", GenerateOptions(seed=seed, steps=2))
+        a, rate_a = sf.read(str(wav), dtype="float64")
+        b, rate_b = sf.read(str(single.media[0]), dtype="float64")
+        assert rate_a == rate_b == 48000 and len(a) == len(b) == job.n_samples
+        assert np.max(np.abs(a - b)) <= 2.0**-23  # equal to PCM_24 resolution
+    assert len(readers) == 5 and all(r.decoded == decoded for r in readers)
+    assert backend.calls["encode_video"] == 5 * windows
+    first, second = (sf.read(str(p), dtype="float64")[0] for p in take.media[:2])
+    assert np.abs(first - second).max() > 1e-3  # and the seeds do differ
+
+
+def test_variation_chunks_are_rows_of_one_batch(fake_engine, video_24):
+    frames = [np.zeros((8, 8, 3), np.uint8) for _ in range(4)]
+    chunks = list(fake_engine.variations(iter(frames), 9000, [1, 2]))
+    assert all(c.shape[0] == 2 for c in chunks) and sum(c.shape[1] for c in chunks) == 9000
+    one = np.concatenate([c[0] for c in fake_engine.variations(iter(frames), 9000, [2])], axis=0)
+    assert np.array_equal(np.concatenate([c[1] for c in chunks]), one)

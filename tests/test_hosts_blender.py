@@ -390,6 +390,7 @@ SCENES = {
 }
 
 
+@pytest.mark.slow
 @needs_blender
 @pytest.mark.parametrize("scene", sorted(SCENES))
 def test_generate_in_blender(tmp_path, scene):
@@ -478,6 +479,7 @@ def test_generate_in_blender(tmp_path, scene):
             assert (s["start"], s["end"]) == (m["start"], m["end"])
 
 
+@pytest.mark.slow
 @needs_blender
 def test_errors_in_blender(tmp_path):
     movie = write_ball(tmp_path / "ball.mp4", Fraction(25), 50)

@@ -164,6 +164,24 @@ def test_energy_l1() -> None:
     assert energy_l1(ref, ref48, SR, ref_sample_rate=48000) < 1e-3
 
 
+def test_chance_energy_l1_by_hand() -> None:
+    """Two clips: 1024 samples of a constant 0.5 and 512 of silence (16 kHz). The derangement of two
+    swaps them; each borrowed audio is cut or zero-padded to the other clip's length."""
+    loud, quiet = np.full(1024, 0.5), np.zeros(512)
+
+    def rms(m: int) -> float:  # a 32 ms (512-sample) window holding m samples of the constant
+        return 0.5 * math.sqrt(m / 512)
+
+    # the loud clip scored on silence: its 1 + 1024 // 128 = 9 frames, centred every 128 samples,
+    # hold 256, 384, 512 x 5, 384, 256 of its samples; the silent clip scored on the loud one cut to 512:
+    # 5 frames holding 256, 384, 512, 384, 256; the reference side is silence in both
+    loud_on_silence = (2 * rms(256) + 2 * rms(384) + 5 * rms(512)) / 9
+    silence_on_loud = (2 * rms(256) + 2 * rms(384) + rms(512)) / 5
+    chance = mismatched_baseline([loud, quiet], [np.array([0.0]), np.array([0.0])], SR, seed=0)
+    assert chance["energy_l1"] == pytest.approx((loud_on_silence + silence_on_loud) / 2, rel=1e-12)
+    assert chance["energy_l1"] == pytest.approx(0.4335983, abs=1e-7)
+
+
 @pytest.mark.parametrize("shift_ms", [73.0, -120.0, 0.0])
 def test_offset_recovers_a_shift_within_one_hop(shift_ms: float) -> None:
     ref, _ = impact_scene(11)
@@ -244,7 +262,11 @@ def test_evaluate_clips_and_mismatched_baseline() -> None:
     assert set(gt) <= set(chance)
     assert chance["f1"] < gt["f1"] - 0.3
     assert chance["f1_050"] < chance["f1"] + 1e-9
-    assert chance["energy_l1"] > 0.0 and chance["offset_ms"] > 10.0
+    perm = derangement(len(audios), 0)  # clip i scored on the audio of clip perm[i] (all 4 s long here)
+    assert chance["energy_l1"] == pytest.approx(
+        float(np.mean([energy_l1(audios[j], audios[i], SR) for i, j in enumerate(perm)])), rel=1e-12
+    )
+    assert chance["offset_ms"] > 10.0
 
     silent = evaluate_clips([np.zeros_like(a) for a in audios], events, audios, SR)
     assert silent["f1"] == 0.0 and silent["ap"] == 0.0

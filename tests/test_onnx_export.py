@@ -64,6 +64,7 @@ def test_exported_package_runs_in_the_runtime(package):
     assert y.shape == (n,)
 
 
+@pytest.mark.slow
 def test_flat_pool_encoder_trains_exports_and_matches_pytorch(tmp_path):
     """The other stem (no pooled branch; the previous default model's): it still trains and exports."""
     from tiny_training import tiny_config

@@ -1,6 +1,6 @@
-"""Packaging rules: one distribution, every subpackage in the wheel, torch only where it belongs."""
+"""Packaging rules: one distribution, every subpackage in the wheel, torch only where it belongs
+(the import rules themselves: tests/test_layout.py)."""
 
-import ast
 import subprocess
 import sys
 import zipfile
@@ -70,29 +70,7 @@ def test_exactly_one_onnxruntime_per_platform(env):
         assert ort == ["onnxruntime"]
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    mods = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            mods |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            mods.add(node.module)
-    return mods
-
-
-def test_runtime_imports_nothing_of_ours_and_no_torch():
-    for f in (REPO / "runtime").rglob("*.py"):
-        for mod in _imports(f):
-            assert not mod.startswith(("torch", "foleyflow")), f"{f} imports {mod}"
-
-
-@pytest.mark.parametrize("folder", ["plugin", "ui"])
-def test_plugin_and_ui_never_import_torch(folder):
-    for f in (REPO / folder).rglob("*.py"):
-        assert not any(m.startswith("torch") for m in _imports(f)), f
-
-
+# which modules runtime/, plugin/ and ui/ may import (torch never, lazily or not): tests/test_layout.py
 def test_importing_runtime_leaves_torch_unloaded():
     code = ("import sys, foleyflow.runtime.generate, foleyflow.runtime.session; "
             "sys.exit(1 if 'torch' in sys.modules else 0)")

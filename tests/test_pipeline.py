@@ -4,6 +4,7 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 import soundfile as sf
+from conftest import TIMELINES
 
 from foleyflow.plugin.errors import NothingToDoError
 from foleyflow.plugin.generate import GenerateOptions
@@ -66,7 +67,7 @@ def test_all_failed_writes_no_timeline(edit, tmp_path, fake_engine, monkeypatch)
 def test_a_format_that_cannot_carry_the_result_fails_before_generating(tmp_path):
     from foleyflow.plugin.errors import OutputError
 
-    src = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "timelines" / "transition.otio"
+    src = TIMELINES / "transition.otio"
     root = tmp_path / "media"
     root.mkdir()
     for name in ("titles.mov", "wind-up.mov", "punchline.mov", "credits.mov"):

@@ -25,6 +25,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import opentimelineio as otio
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -160,6 +161,7 @@ def listed(tl: otio.schema.Timeline, rate: Fraction) -> list[ClipInfo]:
 
 
 # -- the properties ---------------------------------------------------------------------------
+@pytest.mark.slow
 @PROPERTY
 @given(timelines())
 def test_every_take_sits_exactly_on_its_clip(generated):
@@ -169,6 +171,7 @@ def test_every_take_sits_exactly_on_its_clip(generated):
     assert placed(new) == expected(infos)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(timelines())
 def test_everything_else_is_unchanged(generated):
@@ -186,6 +189,7 @@ def test_everything_else_is_unchanged(generated):
     assert n_foley >= len({c.track for c in infos})
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(timelines())
 def test_placing_again_replaces_takes(generated):
@@ -200,6 +204,7 @@ def test_placing_again_replaces_takes(generated):
     assert seeds <= {1}
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(timelines())
 def test_the_result_survives_an_otio_round_trip(generated):
@@ -215,6 +220,7 @@ def _plain(item: otio.core.Item) -> bool:
     return not item.effects or time_scalar(item) == 1
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(timelines())
 def test_record_ranges_agree_with_otio_where_no_effect_or_nesting(generated):
@@ -229,6 +235,7 @@ def test_record_ranges_agree_with_otio_where_no_effect_or_nesting(generated):
         assert exact_rate(c.record_range.duration.rate) == rate
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(timelines(), st.integers(1, 3))
 def test_every_take_gets_its_own_wav_name_inside_the_folder(generated, variations):

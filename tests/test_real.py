@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from foleyflow.export.config import TrainConfig
 from foleyflow.export import real
+from foleyflow.export.config import TrainConfig
+from foleyflow.export.dataset import build_cache, load_set
+from foleyflow.export.eval.onsets import detect_onsets
 from foleyflow.export.real import (
     LayoutError,
     RealClip,
@@ -20,9 +22,8 @@ from foleyflow.export.real import (
     read_greatest_hits,
     read_vggsound_csv,
 )
-from foleyflow.plugin.video_out import write_video, write_wav
-from foleyflow.export.dataset import build_cache, load_set
-from foleyflow.export.eval.onsets import detect_onsets
+from foleyflow.plugin.video_out import write_video
+from foleyflow.plugin.wavio import write_wav
 
 SR = 48000
 CLICKS = (0.5, 1.7, 3.2, 4.4, 6.1, 7.3)
@@ -122,7 +123,8 @@ def _hits_folder(root: Path, media: dict[str, Path]) -> Path:
     rec = root / "2015-02-16-16-49-06"
     rec.mkdir(parents=True)
     os.link(media["clicks"], rec / "2015-02-16-16-49-06_denoised.mp4")
-    write_wav(rec / "2015-02-16-16-49-06_denoised.wav", _clicks(9.0), SR)
+    clicks = _clicks(9.0)
+    write_wav(rec / "2015-02-16-16-49-06_denoised.wav", clicks, len(clicks), SR)
     lines = [f"{t} {'wood' if i != 2 else 'metal'} hit None" for i, t in enumerate(CLICKS)]
     (rec / "2015-02-16-16-49-06_times.txt").write_text("\n".join(reversed(lines)) + "\n")
     (rec / "orphan_times.txt").write_text("1.0 wood hit static\n")  # no video beside it: skipped

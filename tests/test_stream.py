@@ -4,7 +4,13 @@ from model_fixtures import DEFAULT_MODEL
 
 from foleyflow.runtime.errors import CancelledError
 from foleyflow.runtime.session import FoleyModel
-from foleyflow.runtime.stream import SamplerSettings, generate_tokens, plan_segments
+from foleyflow.runtime.stream import (
+    SamplerSettings,
+    generate_token_rows,
+    generate_tokens,
+    make_velocity,
+    plan_segments,
+)
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +123,67 @@ def test_windows_fade_in_from_the_previous_windows_lookahead(model):
     np.testing.assert_array_equal(a[1][1][k:], b[1][1][k:])  # past the fade: the window's own tokens
     assert not np.allclose(a[1][1][:k], b[1][1][:k])
     # what the fade buys (onset F1 near joins) is measured by the bench's seams section, on the real model
+
+
+@pytest.mark.slow
+def test_token_rows_are_the_one_seed_runs_sampled_together(model):
+    """Row v of a V-seed run is generate_tokens with seeds[v]; the window's encoding is shared."""
+    frames = list(_frames(300, seed=2))
+    seeds = (5, 6, 7)
+    calls = {"encode": 0, "velocity": []}
+
+    class Counting:
+        spec = model.spec
+
+        def encode_video(self, video):
+            calls["encode"] += 1
+            return model.encode_video(video)
+
+        def velocity(self, x, *rest):
+            calls["velocity"].append(len(x))
+            return model.velocity(x, *rest)
+
+    s = SamplerSettings(steps=2)
+    out = list(generate_token_rows(Counting(), iter(frames), 300, s, seeds=seeds))
+    segs = plan_segments(300, model.spec.segment_tokens, model.spec.context_tokens, model.spec.lookahead_tokens)
+    assert [seg for seg, _ in out] == segs
+    assert calls["encode"] == len(segs) and calls["velocity"] == [2 * len(seeds)] * (2 * len(segs))
+    rows = np.concatenate([t for _, t in out], axis=1)
+    assert rows.shape == (len(seeds), 300, model.spec.token_dim) and rows.dtype == np.float32
+
+    def one_seed(seed: int) -> np.ndarray:
+        return np.concatenate([t for _, t in generate_tokens(model, iter(frames), 300, SamplerSettings(seed, 2))])
+
+    for v, seed in enumerate(seeds):
+        np.testing.assert_allclose(rows[v], one_seed(seed), rtol=0, atol=1e-4)  # normalised log-mel, |x| ~ 10
+    alone = [t for _, t in generate_token_rows(model, iter(frames), 300, SamplerSettings(seed=6, steps=2))]
+    assert all(t.shape[0] == 1 for t in alone)  # seeds default to (settings.seed,)
+    np.testing.assert_array_equal(np.concatenate(alone, axis=1)[0], one_seed(6))
+
+
+@pytest.mark.parametrize("guidance", [1.0, 3.0])
+def test_velocity_closure_stacks_rows_then_guidance(guidance):
+    """x [V] -> one call of 2V rows (conditioned, then unconditioned), or V rows unguided."""
+    seen = []
+
+    class Linear:  # v = x + cond-ish term that the uncond flag switches off, row by row
+        def velocity(self, x, t, cond, ctx, ctx_mask, uncond):
+            seen.append((len(x), uncond.tolist()))
+            return x * (1.0 - uncond[:, None, None]) + cond[..., :1] + t[:, None, None]
+
+    rng = np.random.default_rng(0)
+    v_rows, w = 3, 5
+    cond = rng.standard_normal((v_rows, w, 2)).astype(np.float32)
+    ctx = np.zeros((v_rows, w, 4), np.float32)
+    mask = np.zeros((v_rows, w, 1), np.float32)
+    x = rng.standard_normal((v_rows, w, 4)).astype(np.float32)
+    batched = make_velocity(Linear(), cond, ctx, mask, guidance)(x, 0.25)
+    per_row = np.concatenate([make_velocity(Linear(), cond[r : r + 1], ctx[r : r + 1], mask[r : r + 1], guidance)(
+        x[r : r + 1], 0.25) for r in range(v_rows)])
+    split = make_velocity(Linear(), cond, ctx, mask, guidance, rows_per_call=2)(x, 0.25)
+    np.testing.assert_array_equal(batched, per_row)
+    np.testing.assert_array_equal(batched, split)
+    uncond = [0.0] * v_rows + [1.0] * v_rows if guidance != 1.0 else [0.0] * v_rows
+    assert seen[0] == (len(uncond), uncond)
+    want = x + cond[..., :1] + 0.25 if guidance == 1.0 else cond[..., :1] + 0.25 + guidance * x
+    np.testing.assert_allclose(batched, want, rtol=1e-6, atol=1e-6)

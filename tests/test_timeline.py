@@ -9,17 +9,46 @@ from foleyflow.plugin.errors import TimelineError
 from foleyflow.plugin.timeline import read_timeline, record_start, timeline_rate
 
 CORPUS_FILES = sorted(p.name for p in TIMELINES.iterdir())
+# Each corpus file's frame rate, as the file itself states it (read once by hand): FCP7 XML the first
+# sequence's <rate> (<timebase>, <ntsc> TRUE = x 1000/1001), FCPXML its format's frameDuration (100/3000s),
+# OTIO the global start time's rate or else the first video item's, AAF the picture slots' edit rate;
+# EDLs state none: 25fps.edl reads at 25, the others at 24 (tests/data/README.md, conftest.EDL_RATES).
+EXPECTED_RATES = {
+    "25fps.edl": Fraction(25),
+    "avid_example.edl": Fraction(24),
+    "dissolve_test.edl": Fraction(24),
+    "gap_test.edl": Fraction(24),
+    "screening_example.edl": Fraction(24),
+    "speed_effects_small.edl": Fraction(24),
+    "clip_example.otio": Fraction(24),  # no global start time: the first video clip's range
+    "effects.otio": Fraction(24),
+    "multiple_track.otio": Fraction(24),
+    "nested_example.otio": Fraction(24),
+    "premiere_example.otio": Fraction(30),  # 30 with 15 fps clips on it
+    "simple_cut.otio": Fraction(24),
+    "transition.otio": Fraction(24),
+    "fcpx_example.fcpxml": Fraction(30),  # FFVideoFormat1080p30, frameDuration 100/3000s (the first of two)
+    "hiero_xml_export.xml": Fraction(24),  # timebase 24, ntsc FALSE
+    "premiere_example.xml": Fraction(30),  # timebase 30, ntsc FALSE (15 fps clips on it)
+    "premiere_generators.xml": Fraction(24000, 1001),  # timebase 24, ntsc TRUE
+    "linear_speed_effects.aaf": Fraction(24),
+    "nested_stack.aaf": Fraction(24),
+    "simple.aaf": Fraction(24),
+    "transitions.aaf": Fraction(24),
+    "trims.aaf": Fraction(24),
+}
 
 
 def test_corpus_is_there():
     assert len(CORPUS_FILES) >= 20, f"corpus not found at {TIMELINES}"
+    assert sorted(EXPECTED_RATES) == CORPUS_FILES  # a new corpus file needs its rate here
 
 
 @pytest.mark.parametrize("name", CORPUS_FILES)
 def test_reads_every_corpus_timeline(name):
     loaded = read_timeline(TIMELINES / name, EDL_RATES.get(name))
     assert isinstance(loaded.timeline, otio.schema.Timeline)
-    assert loaded.rate > 0 and isinstance(loaded.rate, Fraction)
+    assert isinstance(loaded.rate, Fraction) and loaded.rate == EXPECTED_RATES[name]
     assert loaded.timeline.video_tracks()
 
 

@@ -97,6 +97,7 @@ def test_masked_alignment_trains_the_video_encoder():
     assert changed, "the alignment stage must update the video encoder"
 
 
+@pytest.mark.slow
 def test_two_gloo_processes_train_a_stage(tmp_path):
     wd = tmp_path / "ddp"
     shutil.copytree(trained_tiny() / "cache", wd / "cache")
@@ -115,6 +116,7 @@ def test_tiny_config_is_tiny():
     assert len(TINY) > 10 and tiny_config().flow.dim == 32
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("onset", ["0.0", "0.3"])
 def test_the_cluster_term_trains_a_head_on_the_video_features_and_export_ignores_it(tmp_path, onset):
     """flow.cluster_weight > 0: the flow stage also trains a linear head from the video features to the

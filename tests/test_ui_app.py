@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from conftest import TIMELINES as CORPUS
 from PySide6.QtGui import QImage
 
-from foleyflow.plugin.cli import main as cli_main
+from foleyflow.cli import main as cli_main
 from foleyflow.ui.app import main
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "timelines"
 
 
 def test_screenshot_of_a_real_timeline(qtbot, tmp_path):

@@ -5,13 +5,22 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from foleyflow.ui.clip_table import COL_MEDIA, COL_NAME, COL_TAKE, ClipTable, ProgressRole, TakeState
+from foleyflow.plugin.media import FOUND, MISSING
+from foleyflow.ui.clip_table import (
+    COL_MEDIA,
+    COL_NAME,
+    COL_TAKE,
+    ClipTable,
+    ProgressRole,
+    RowState,
+    TakeState,
+)
 from foleyflow.ui.engine import ClipRow
 
 CTRL, SHIFT, NONE = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier, Qt.KeyboardModifier.NoModifier
 
 
-def row(cid: str, status: str = "found") -> ClipRow:
+def row(cid: str, status=FOUND) -> ClipRow:
     return ClipRow(cid, f"clip {cid}", cid.split(":")[0], "00:00:00:00", "00:00:01:00", status, status,
                    f"/media/{cid}.mov", 0.0, 1.0)
 
@@ -20,7 +29,7 @@ def row(cid: str, status: str = "found") -> ClipRow:
 def table(qtbot):
     t = ClipTable()
     qtbot.addWidget(t)
-    t.set_rows([row("V1:0"), row("V1:1"), row("V1:2", "missing"), row("V2:0")])
+    t.set_rows([row("V1:0"), row("V1:1"), row("V1:2", MISSING), row("V2:0")])
     t.resize(700, 300)
     t.show()
     return t
@@ -66,11 +75,12 @@ def test_context_menu_selects_by_track(table):
 
 def test_take_column_shows_progress_then_the_take(table):
     m = table.clips
-    m.set_take("V1:0", TakeState("running", 0.25, "25%"))
+    m.set_take("V1:0", TakeState(RowState.RUNNING, 0.25, "25%"))
     assert m.data(m.index(0, COL_TAKE), ProgressRole) == 0.25
     assert not table.grab().isNull()  # the delegate paints the bar
-    m.set_take("V1:0", TakeState("done", 1.0, "seed 3 · kept", "/w/a.wav"))
+    m.set_take("V1:0", TakeState(RowState.DONE, 1.0, "seed 3 · kept", "/w/a.wav"))
     assert m.data(m.index(0, COL_TAKE), ProgressRole) is None
     assert m.data(m.index(0, COL_TAKE)) == "seed 3 · kept"
     assert m.data(m.index(0, COL_TAKE), Qt.ItemDataRole.ToolTipRole) == "/w/a.wav"
     assert m.data(m.index(2, COL_TAKE)) == ""  # a clip without media has no take to show
+    assert m.take("V1:2").state == RowState.NONE == "" and m.take("V1:0").state == "done"  # states are strings too

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import TIMELINES
 from ui_fixtures import FakeCache, make_timeline, wav_files
 
 from foleyflow.plugin.errors import TimelineError
@@ -15,7 +16,7 @@ from foleyflow.plugin.generate import GenerateOptions
 from foleyflow.ui import engine
 from foleyflow.ui.engine import EngineCache, RunClock, RunSettings
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "timelines"
+CORPUS = TIMELINES
 
 
 @pytest.fixture(scope="module")
@@ -143,18 +144,24 @@ def test_place_and_save_keep_the_input(cut, tmp_path, fake_engine):
     doc = engine.open_document(cut)
     result = engine.run_generation(FakeCache(fake_engine),
                                    RunSettings("", "auto", GenerateOptions(), doc.wav_dir(tmp_path)), doc.jobs[:1])
-    doc.place([result.takes["V1:0"].take])
+    doc.session.add(result.takes["V1:0"].take)
+    assert [t.take for t in [result.takes["V1:0"]]] == doc.place()
     assert [t.label for t in doc.tracks()] == ["V1", "Foley V1"]
     foley = doc.tracks()[1].spans[0]
     assert foley.source_clip == "V1:0" and foley.wav == result.takes["V1:0"].active_wav
     before = cut.read_bytes()
     out = doc.save(tmp_path / "cut_foley.otio")
-    assert cut.read_bytes() == before
+    assert cut.read_bytes() == before and not doc.session.dirty
     again = engine.open_document(out)
     assert [t.label for t in again.tracks()] == ["V1", "Foley V1"]
     assert again.tracks()[1].spans[0].wav.resolve() == result.takes["V1:0"].active_wav.resolve()
+    # a re-roll replaces the take: the saved (placed) take's WAV stays, an unplaced one's goes
     old = result.takes["V1:0"]
-    engine.discard_take(old, keep=old.take.media)
+    second = engine.run_generation(FakeCache(fake_engine), RunSettings("", "auto", GenerateOptions(seed=7),
+                                                                       doc.wav_dir(tmp_path)), doc.jobs[:1])
+    assert doc.session.add(second.takes["V1:0"].take) == [] and doc.session.dirty
     assert old.active_wav.exists()
-    engine.discard_take(old)
-    assert not old.active_wav.exists()
+    third = engine.run_generation(FakeCache(fake_engine), RunSettings("", "auto", GenerateOptions(seed=8),
+                                                                      doc.wav_dir(tmp_path)), doc.jobs[:1])
+    assert doc.session.add(third.takes["V1:0"].take) == [second.takes["V1:0"].active_wav]
+    assert not second.takes["V1:0"].active_wav.exists() and old.active_wav.exists()

@@ -7,18 +7,23 @@ from pathlib import Path
 
 import opentimelineio as otio
 import pytest
+import soundfile as sf
+from conftest import TIMELINES
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 from ui_fixtures import FakeCache, engines, make_timeline, wav_files  # noqa: F401 (engines is a fixture)
 
+from foleyflow.plugin import cli, service
+from foleyflow.plugin.generate import Engine
 from foleyflow.plugin.placement import NAMESPACE
 from foleyflow.plugin.timeline import read_timeline
+from foleyflow.plugin.timing import seconds
 from foleyflow.ui.clip_table import COL_MEDIA, COL_TAKE
-from foleyflow.ui.panel import FoleyPanel
+from foleyflow.ui.panel import FoleyPanel, ReviewChoice
 from foleyflow.ui.preview import NullPlayer
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "timelines"
+CORPUS = TIMELINES
 STEPS = 2
 
 
@@ -34,6 +39,7 @@ def cut(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def panel(qtbot, tmp_path, engines):  # noqa: F811
     store = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     p = FoleyPanel(settings=store, engines=engines, player=NullPlayer())
+    p.confirm_unsaved = lambda question: "discard"  # the unsaved-work questions: tests/test_ui_recovery.py
     qtbot.addWidget(p)
     p.resize(1400, 860)
     p.show()
@@ -106,7 +112,7 @@ def test_open_select_generate_place_save(qtbot, panel, cut, tmp_path):
 
     # keep one, drop the other, place
     qtbot.mouseClick(p.take_card.keep, Qt.MouseButton.LeftButton)
-    assert not p.results["V1:1"].kept
+    assert not p.session.is_kept("V1:1") and p.session.is_kept("V1:0")
     assert p.place_button.text() == "Place kept takes (1)"
     qtbot.mouseClick(p.place_button, Qt.MouseButton.LeftButton)
     assert "Foley V1" in [r.label for r in p.view.rows]
@@ -153,7 +159,9 @@ def test_cancel_mid_run_leaves_nothing_then_generate_again(qtbot, panel, cut, tm
     p.select_clips(["V1:0", "V1:1"])
     result = run_to_end(qtbot, p, p.generate)
     assert set(result.takes) == {"V1:0", "V1:1"}
-    assert sorted(f.name for f in wav_files(wav_dir)) == ["V1_0_a_seed0.wav", "V1_1_b_seed0.wav"]
+    # the takes, beside the take keys' sidecars (WAV_DIR/.foleyflow/*.json)
+    assert sorted(f.name for f in wav_files(wav_dir) if f.parent == wav_dir) == ["V1_0_a_seed0.wav",
+                                                                                   "V1_1_b_seed0.wav"]
     assert p.place() == 2
     saved = p.save_as(tmp_path / "out" / "again.otio")
     tl = read_timeline(saved).timeline
@@ -189,14 +197,14 @@ def test_rerolls_and_variations(qtbot, panel, cut, fake_engine):
     assert p.open_timeline(cut)
     p.select_clips(["V1:0"])
     run_to_end(qtbot, p, p.generate)
-    res = p.results["V1:0"]
+    res = p.take_result("V1:0")
     assert res.seeds == [5, 6] and len(res.peaks) == 2
     assert p.take_card.variation.count() == 2 and p.take_card.variation.isEnabled()
     p.set_variation("V1:0", 1)
-    assert p.results["V1:0"].take.active == 1 and "seed 6" in cell(p, "V1:0", COL_TAKE)
+    assert p.session.take("V1:0").active == 1 and "seed 6" in cell(p, "V1:0", COL_TAKE)
     old = list(res.take.media)
     run_to_end(qtbot, p, lambda: qtbot.mouseClick(p.take_card.reroll, Qt.MouseButton.LeftButton))
-    new = p.results["V1:0"]
+    new = p.take_result("V1:0")
     assert new.seeds != [5, 6] and all(m.exists() for m in new.take.media)
     assert not any(m.exists() for m in old)  # the replaced take's files are gone
     # placed, then not kept and placed again: off the timeline
@@ -316,4 +324,108 @@ def test_the_window_stays_responsive_while_generating(qtbot, panel, cut):
     assert p.overall.format().startswith("Clip 1 of 1")
     with qtbot.waitSignal(p.runFinished, timeout=60_000):
         p.cancel()
+    qtbot.waitUntil(lambda: not p.is_running(), timeout=10_000)
+
+
+def foley_clips(path: Path) -> list[tuple[otio.schema.Clip, otio.opentime.TimeRange]]:
+    tl = otio.adapters.read_from_file(str(path))
+    return [(c, t.range_of_child_at_index(i)) for t in tl.audio_tracks() for i, c in enumerate(t)
+            if isinstance(c, otio.schema.Clip) and NAMESPACE in c.metadata]
+
+
+def test_save_as_into_another_folder_keeps_every_take_resolvable(qtbot, panel, cut, tmp_path, fake_engine):
+    """Takes the timeline already holds (relative URLs) and new ones resolve from the saved file's folder."""
+    p = panel
+    p.engines = FakeCache(fake_engine)
+    assert p.open_timeline(cut)
+    p.select_clips(["V1:0"])
+    run_to_end(qtbot, p, p.generate)
+    assert p.place() == 1 and p.dirty
+    first = p.save()
+    assert first == tmp_path / "out" / "cut_foley.otio" and not p.dirty
+    assert [c.media_reference.target_url for c, _ in foley_clips(first)] == ["cut_foley_foley/V1_0_a_seed0.wav"]
+    # the editor opens the saved timeline, adds a take and saves it as a file in another folder
+    assert p.open_timeline(first)
+    p.select_clips(["V1:1"])
+    run_to_end(qtbot, p, p.generate)
+    assert p.place() == 1
+    other = tmp_path / "elsewhere" / "deeper"
+    other.mkdir(parents=True)
+    assert other != p.default_save_path().parent
+    saved = p.save_as(other / "saved.otio")
+    assert saved == other / "saved.otio" and p.message_level() == "ok"
+    placed = foley_clips(saved)
+    assert sorted(c.metadata[NAMESPACE]["source_clip"] for c, _ in placed) == ["V1:0", "V1:1"]
+    for clip, where in placed:
+        wav = saved.parent / otio.url_utils.filepath_from_url(clip.media_reference.target_url)
+        assert wav.is_file(), clip.media_reference.target_url
+        info = sf.info(str(wav))
+        assert info.samplerate == 48000 and info.frames == round(seconds(where.duration) * 48000) == 2 * 48000
+
+
+def test_the_cli_and_the_panel_run_and_save_through_the_same_service(qtbot, panel, cut, tmp_path, fake_engine,
+                                                                     monkeypatch):
+    calls: list[tuple[str, str]] = []
+    real_run, real_save = service.run, service.save
+    phase = {"now": ""}
+
+    def run(*args, **kwargs):
+        calls.append((phase["now"], "run"))
+        return real_run(*args, **kwargs)
+
+    def save(*args, **kwargs):
+        calls.append((phase["now"], "save"))
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(service, "run", run)
+    monkeypatch.setattr(service, "save", save)
+    monkeypatch.setattr(Engine, "load", classmethod(lambda cls, package, provider="auto": fake_engine))
+    phase["now"] = "cli"
+    out = tmp_path / "cli" / "cut.otio"
+    out.parent.mkdir()
+    assert cli.main(["generate", str(cut), "-o", str(out), "--clip", "V1:0", "-q"]) == 0
+    phase["now"] = "panel"
+    p = panel
+    p.engines = FakeCache(fake_engine)
+    assert p.open_timeline(cut)
+    p.select_clips(["V1:0"])
+    run_to_end(qtbot, p, p.generate)
+    assert p.place() == 1 and p.save() is not None
+    assert calls == [("cli", "run"), ("cli", "save"), ("panel", "run"), ("panel", "save")]
+    assert [c.metadata[NAMESPACE]["source_clip"] for c, _ in foley_clips(out)] == ["V1:0"]
+
+
+def test_export_review_renders_the_cut_with_its_placed_takes(qtbot, panel, tmp_path, fake_engine):
+    import av
+
+    p = panel
+    p.engines = FakeCache(fake_engine)
+    cut = make_timeline(tmp_path / "review", [[("r1", 1.0, True), ("r2", 1.2, True)]])
+    assert p.open_timeline(cut)
+    p.select_clips(["V1:0"])
+    run_to_end(qtbot, p, p.generate)
+    assert p.place() == 1
+    asked = []
+    out = tmp_path / "out" / "review.mp4"
+    p.choose_review = lambda start: asked.append(start) or ReviewChoice(out, original_db=None)  # original muted
+    with qtbot.waitSignal(p.reviewFinished, timeout=120_000) as blocker:
+        qtbot.mouseClick(p.review_button, Qt.MouseButton.LeftButton)
+        assert p.is_running() and not p.generate_button.isEnabled()  # busy while it renders
+    qtbot.waitUntil(lambda: not p.is_running(), timeout=10_000)
+    result = blocker.args[0]
+    assert asked == [tmp_path / "out" / "cut_review.mp4"]
+    assert p.message_level() == "ok" and str(out) in p.message_text() and result.foley_items == 1
+    assert p.review_button.isEnabled() and p.dirty  # the review changes nothing of the work
+    with av.open(str(out)) as f:
+        video, audio = f.streams.video[0], f.streams.audio[0]
+        n_frames = sum(1 for _ in f.decode(video))
+    with av.open(str(out)) as f:
+        n_samples = sum(fr.samples for fr in f.decode(f.streams.audio[0]))
+    assert n_frames == 55  # 2.2 s at 25 fps
+    assert audio.rate == 48000 and abs(n_samples - 2.2 * 48000) <= 2048  # AAC pads to its frames
+    # a failure is said in the banner, and the panel is usable again
+    with qtbot.waitSignal(p.reviewFinished, timeout=60_000) as blocker:
+        p.export_review(ReviewChoice(tmp_path / "review.mov.txt"))
+    assert isinstance(blocker.args[0], str) and p.message_level() == "error" and "Review not written" in \
+        p.message_text()
     qtbot.waitUntil(lambda: not p.is_running(), timeout=10_000)

@@ -61,10 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.screenshot is not None:
         panel.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
         panel.choose_timeline = lambda names: 0
+        panel.offer_recovery = lambda rec: None  # a screenshot never takes or drops an editor's recovery files
     panel.show()
     ok = True
-    if args.timeline is not None:
+    if args.timeline is not None:  # its own recovery file, if a killed panel left one, is offered on opening
         ok = panel.open_timeline(args.timeline, None if args.pick is None else args.pick - 1)
+    elif args.screenshot is None:
+        panel.check_recovery()  # the work a killed panel left is offered back
     if args.screenshot is not None:
         app.processEvents()
         out = panel.render_png(args.screenshot)

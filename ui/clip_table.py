@@ -35,6 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from foleyflow.plugin.media import MediaStatus
+from foleyflow.plugin.strenum import StrEnum
+
 from . import (
     qtcompat,  # noqa: F401 (guards None's refcount on affected PySide6 builds)
     theme,
@@ -47,11 +50,23 @@ ProgressRole = Qt.ItemDataRole.UserRole + 1  # float 0..1 while generating, else
 IdRole = Qt.ItemDataRole.UserRole + 2
 
 
+class RowState(StrEnum):
+    """Where a clip's row stands in the Take column."""
+
+    NONE = ""  # nothing generated yet
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"  # selected, but it cannot be generated (no media, a generator, disabled)
+
+
 @dataclass
 class TakeState:
     """What the Take column shows for one clip."""
 
-    state: str = ""  # "", queued, running, done, failed, cancelled, skipped
+    state: RowState = RowState.NONE
     fraction: float = 0.0
     text: str = ""
     detail: str = ""  # tooltip
@@ -125,15 +140,15 @@ class ClipTableModel(QAbstractTableModel):
                 return f"{row.id} {row.name}\n{row.detail}"
             if col == COL_TAKE:
                 return take.detail or take.text or None
-        if role == ProgressRole and col == COL_TAKE and take.state == "running":
+        if role == ProgressRole and col == COL_TAKE and take.state == RowState.RUNNING:
             return take.fraction
         if role == Qt.ItemDataRole.ForegroundRole:
             c = self.colors
             if col == COL_MEDIA:
-                return QColor({"found": c.ok, "missing": c.error}.get(row.status, c.text_dim))
+                return QColor({MediaStatus.FOUND: c.ok, MediaStatus.MISSING: c.error}.get(row.status, c.text_dim))
             if col == COL_TAKE:
-                return QColor({"failed": c.error, "done": c.ok, "skipped": c.warning,
-                               "cancelled": c.warning}.get(take.state, c.text_dim))
+                return QColor({RowState.FAILED: c.error, RowState.DONE: c.ok, RowState.SKIPPED: c.warning,
+                               RowState.CANCELLED: c.warning}.get(take.state, c.text_dim))
             if col in (COL_IN, COL_OUT, COL_TRACK):
                 return QColor(c.text_dim)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_TRACK, COL_IN, COL_OUT):

@@ -2,59 +2,60 @@
 
 Widgets never touch OTIO time, samples or WAV data: they paint the seconds, texts
 and peak arrays this module hands them, and call it to open, generate, place and
-save. Everything below calls the plugin (and, for model metadata, the runtime)::
+save. The work itself is the plugin's application service (the same functions the
+command line runs) and the take session::
 
-    open_document --plugin.timeline/clips/selection/media--> Document (rows, tracks, jobs)
-    run_generation --plugin.generate.generate_take per clip--> RunResult (takes + waveform peaks)
-    Document.place --plugin.placement.place_takes--> the working timeline with Foley tracks
-    Document.save --plugin.output (url policy, atomic write)--> the saved timeline
+    open_document --service.open_project--> Document (rows, tracks, jobs, TakeSession)
+    run_generation --service.run (the one run loop)--> RunResult (takes + waveform peaks)
+    Document.place --TakeSession.place, service.place--> the working timeline with Foley tracks
+    Document.save --service.save (the one save path)--> the saved timeline
+
+What stays here is for display only: rows, spans, peaks, filters, the time-left clock.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import opentimelineio as otio
 import soundfile as sf
 
-from foleyflow.plugin.clips import ClipInfo, video_clips
+from foleyflow.plugin import service
+from foleyflow.plugin.clips import ClipInfo
 from foleyflow.plugin.errors import NothingToDoError
-from foleyflow.plugin.generate import (
-    Engine,
-    GenerateOptions,
-    default_model_dir,
-    generate_take,
-    take_paths,
-    wav_dir_for,
+from foleyflow.plugin.events import Cancel, Event, EventKind
+from foleyflow.plugin.generate import Engine, GenerateOptions, default_model_dir, wav_dir_for
+from foleyflow.plugin.media import (
+    DISABLED,
+    FOUND,
+    GENERATOR,
+    MISSING,
+    MediaResolver,
+    MediaStatus,
+    reference_path,
 )
-from foleyflow.plugin.media import FOUND, GENERATOR, MISSING, MediaResolver, reference_path
-from foleyflow.plugin.output import WRITE_ADAPTERS, check_output, url_policy, write_timeline
-from foleyflow.plugin.placement import NAMESPACE, Take, file_url, foley_track_label, place_takes
-from foleyflow.plugin.selection import Job, plan
-from foleyflow.plugin.timeline import (
-    RATELESS,
-    READ_ADAPTERS,
-    LoadedTimeline,
-    adapter_for,
-    read_timeline,
-    record_start,
-)
+from foleyflow.plugin.output import WRITE_ADAPTERS
+from foleyflow.plugin.placement import NAMESPACE, Take, foley_track_label
+from foleyflow.plugin.selection import Job
+from foleyflow.plugin.service import Project, RunReport
+from foleyflow.plugin.takes import TakeSession
+from foleyflow.plugin.timeline import RATELESS, READ_ADAPTERS, LoadedTimeline, adapter_for
 from foleyflow.plugin.timing import SAMPLE_RATE, seconds, timecode, to_time
-from foleyflow.runtime.errors import CancelledError, FoleyFlowError
+from foleyflow.runtime.errors import FoleyFlowError
 
 log = logging.getLogger(__name__)
 
 PEAKS_PER_SECOND = 200  # waveform resolution kept per take: [n, 2] (min, max) per 1/200 s
-STATUS_TEXT = {FOUND: "found", MISSING: "missing", GENERATOR: "generator", "disabled": "disabled"}
+STATUS_TEXT: dict[str, str] = {FOUND: "found", MISSING: "missing", GENERATOR: "generator", DISABLED: "disabled"}
 
 
 # -- opening a timeline ----------------------------------------------------------------
@@ -67,7 +68,7 @@ class ClipRow:
     track: str
     rec_in: str  # timecode, with the timeline's start timecode
     rec_out: str
-    status: str  # found, missing, generator, disabled
+    status: MediaStatus  # found, missing, generator, disabled
     status_text: str
     detail: str  # tooltip: the media file, or what was looked for
     start: float  # record seconds from the timeline's start (for painting)
@@ -106,7 +107,8 @@ def open_filter() -> str:
 def save_filter() -> str:
     """A file dialog filter of every format the plugin writes."""
     names = {".otio": "OpenTimelineIO", ".otioz": "OTIO zip bundle", ".otiod": "OTIO folder bundle",
-             ".xml": "Final Cut Pro 7 XML (Premiere, Resolve)", ".fcpxml": "Final Cut Pro X XML", ".aaf": "AAF (Avid)"}
+             ".xml": "Final Cut Pro 7 XML (Premiere, Resolve)", ".fcpxml": "Final Cut Pro X XML", ".aaf": "AAF (Avid)",
+             ".kdenlive": "Kdenlive project (MLT)", ".xges": "GStreamer Editing Services (Pitivi)"}
     return ";;".join(f"{names.get(s, s)} (*{s})" for s in WRITE_ADAPTERS)
 
 
@@ -128,21 +130,27 @@ def needs_rate(path: str | Path) -> bool:
 
 
 class Document:
-    """An open timeline: its clips with media status, what is placed, how to save it."""
+    """An open timeline: its clips with media status, its takes (a TakeSession), what is placed, how to save it."""
 
-    def __init__(self, loaded: LoadedTimeline, media_roots: Sequence[Path] = ()) -> None:
-        self.loaded = loaded
-        self.path = loaded.path
-        self.media_roots = tuple(media_roots)
-        self.resolver = MediaResolver(loaded.path, self.media_roots)
-        self.clips: list[ClipInfo] = video_clips(loaded.timeline, loaded.rate)
-        self.jobs: list[Job] = plan(self.clips, self.resolver)
-        self.start = record_start(loaded)
-        self.placed: dict[str, Take] = {}  # clip id -> take placed on the working timeline
-        self.timeline: otio.schema.Timeline = loaded.timeline  # the working timeline (with placed takes)
+    def __init__(self, project: Project, session: TakeSession | None = None) -> None:
+        self.project = project
+        self.loaded: LoadedTimeline = project.loaded
+        self.path = project.path
+        self.resolver: MediaResolver = project.resolver
+        self.clips: list[ClipInfo] = project.clips
+        self.jobs: list[Job] = project.jobs
+        self.start = project.start
+        self.timeline: otio.schema.Timeline = self.loaded.timeline  # the working timeline (with placed takes)
         self._tracks: list[TrackRow] | None = None
         self._by_id = {j.info.id: j for j in self.jobs}
         self.rows = [self._row(j) for j in self.jobs]
+        if session is None:
+            session = TakeSession(referenced=self.foley_wavs())
+        else:
+            session.retain(self._by_id)
+        self.session = session
+        if session.placed_takes():
+            self._show_placed(session.placed_takes())
 
     # -- what the widgets show ----------------------------------------------------------
     @property
@@ -163,6 +171,11 @@ class Document:
         """Record seconds to the end of the last item (at least 1)."""
         ends = [s.end for t in self.tracks() for s in t.spans]
         return max([1.0, *ends])
+
+    @property
+    def placed(self) -> dict[str, Take]:
+        """Clip id -> the take on the working timeline."""
+        return {t.source_clip_id: t for t in self.session.placed_takes()}
 
     def job(self, clip_id: str) -> Job:
         return self._by_id[clip_id]
@@ -197,7 +210,12 @@ class Document:
             self._tracks = track_rows(self.timeline, self.clips, self.resolver)
         return self._tracks
 
-    # -- generating, placing and saving -----------------------------------------------
+    def foley_wavs(self) -> list[Path]:
+        """The WAVs of the Foley takes the timeline file already holds (a session never deletes them)."""
+        return [s.wav for t in track_rows(self.loaded.timeline, self.clips, self.resolver) if t.kind == "foley"
+                for s in t.spans if s.wav is not None]
+
+    # -- placing and saving (the service and the session do the work) -------------------
     def default_output(self, folder: str | Path | None = None) -> Path:
         """Where Save writes: ``FOLDER/STEM_foley.EXT`` (the input's format where the plugin writes it)."""
         base = Path(folder) if folder else self.path.parent
@@ -208,29 +226,57 @@ class Document:
         """The WAV folder, as the command line names it for the same output."""
         return wav_dir_for(self.default_output(folder))
 
-    def place(self, takes: Iterable[Take]) -> None:
-        """Place exactly ``takes`` on the working timeline (what was placed before and is not among them goes).
+    def place(self) -> list[Take]:
+        """Place exactly the kept takes on the working timeline (what was placed and is no longer kept goes).
 
         Foley takes the timeline file already held stay unless a new take replaces them.
         """
-        self.placed = {t.source_clip_id: t for t in takes}
-        self.timeline = place_takes(self.loaded.timeline, list(self.placed.values()), self.rate, file_url)
+        takes = self.session.place()
+        self._show_placed(takes)
+        return takes
+
+    def _show_placed(self, takes: Sequence[Take]) -> None:
+        self.timeline = service.place(self.loaded, takes)
         self._tracks = None
 
-    def save(self, path: str | Path) -> Path:
-        """Write the timeline with every placed take to ``path`` (format from the suffix), atomically."""
-        path = Path(path)
-        adapter = check_output(path, self.path)
-        placed = place_takes(self.loaded.timeline, list(self.placed.values()), self.rate, url_policy(adapter, path))
-        write_timeline(placed, path, adapter)
-        return path
+    def save(self, path: str | Path, lock_wait: float = 2.0) -> Path:
+        """Write the timeline with every placed take to ``path`` (format from the suffix): the one save path.
+
+        Another writer of ``path`` (a CLI run, another panel) is waited for up to ``lock_wait`` seconds,
+        then LockHeldError names it.
+        """
+        saved = service.save(self.loaded, self.session.placed_takes(), Path(path), lock_wait=lock_wait)
+        self.session.mark_saved()
+        return saved.path
+
+    def write_review_timeline(self, folder: str | Path) -> Path:
+        """The working timeline (placed takes included) as a self-contained .otio in ``folder``, for a review.
+
+        Every clip whose media the resolver finds (video and audio, relinked ones too) points at it by
+        an absolute URL, so the file renders from anywhere.
+        """
+        timeline = service.place(self.loaded, self.session.placed_takes())
+        for clip in timeline.find_clips():
+            ref = clip.media_reference
+            if not isinstance(ref, otio.schema.ExternalReference):
+                continue
+            found = self.resolver.resolve_clip(clip).path
+            if found is not None:
+                ref.target_url = Path(found).resolve().as_uri()
+        out = Path(folder) / f"{self.path.stem}_review.otio"
+        otio.adapters.write_to_file(timeline, str(out))
+        return out
 
 
 def open_document(path: str | Path, pick: int | None = None, rate: Fraction | None = None,
-                  media_roots: Sequence[str | Path] = ()) -> Document:
-    """Read a timeline (timeline ``pick`` of a collection, 0-based) and plan every clip. FoleyFlowError on bad input."""
-    loaded = read_timeline(Path(path), rate, None if pick is None else pick + 1)
-    return Document(loaded, [Path(r) for r in media_roots if r])
+                  media_roots: Sequence[str | Path] = (), session: TakeSession | None = None) -> Document:
+    """Read a timeline (timeline ``pick`` of a collection, 0-based) and plan every clip. FoleyFlowError on bad input.
+
+    ``session``: the takes to carry over (a re-read of the same timeline); a new session otherwise.
+    """
+    project = service.open_project(Path(path), rate, None if pick is None else pick + 1,
+                                   [Path(r) for r in media_roots if r])
+    return Document(project, session)
 
 
 def track_rows(timeline: otio.schema.Timeline, clips: Sequence[ClipInfo], resolver: MediaResolver) -> list[TrackRow]:
@@ -269,8 +315,8 @@ def _audio_spans(track: otio.schema.Track, resolver: MediaResolver, foley: tuple
         start = seconds(placed.start_time) - shift
         wav, source = None, None
         if foley is not None:
-            meta = item.metadata.get(NAMESPACE) if item.metadata else None
-            if hasattr(meta, "get"):
+            meta: Any = item.metadata.get(NAMESPACE) if item.metadata else None
+            if meta is not None and hasattr(meta, "get"):  # a dict (OTIO's AnyDictionary is no Mapping)
                 source = str(meta.get("source_clip", "")) or None
             wav = resolver.resolve_clip(item).path
         out.append(Span(float(start), float(start + seconds(placed.duration)), item.name or "", wav=wav,
@@ -391,7 +437,7 @@ class RunSettings:
 class RunProgress:
     """What the panel shows while a run goes on."""
 
-    kind: str  # loading, clip-start, segments, clip-done, clip-failed
+    kind: EventKind  # LOADING, then the service's events
     clip_id: str = ""
     index: int = 0  # of the clip in the run
     total: int = 0  # clips in the run
@@ -399,12 +445,12 @@ class RunProgress:
     overall: float = 0.0
     seconds_left: float | None = None
     message: str = ""
-    take: TakeResult | None = None  # clip-done: the take, ready to show before the run ends
+    take: TakeResult | None = None  # CLIP_DONE: the take, ready to show before the run ends
 
 
 @dataclass
 class TakeResult:
-    """A generated take, its waveform peaks (one per variation) and whether the editor keeps it."""
+    """A take as the panel shows it: the take, its waveform peaks (one per variation), whether it is kept."""
 
     take: Take
     peaks: tuple[np.ndarray, ...]
@@ -420,10 +466,15 @@ class TakeResult:
 
     @property
     def seeds(self) -> list[int]:
-        return [int(m.get("seed", 0)) for m in self.take.variation_metadata] or [int(self.take.metadata["seed"])]
+        return take_seeds(self.take)
 
     def with_active(self, index: int) -> TakeResult:
         return TakeResult(replace(self.take, active=index), self.peaks, self.kept)
+
+
+def take_seeds(take: Take) -> list[int]:
+    """The seed of each variation of a take."""
+    return [int(m.get("seed", 0)) for m in take.variation_metadata] or [int(take.metadata.get("seed", 0))]
 
 
 @dataclass
@@ -435,6 +486,7 @@ class RunResult:
     error: str = ""  # the run could not start (model problem, nothing to do)
     model: str = ""  # "foleyflow-default 0.1.0 on CPUExecutionProvider"
     segments_after_cancel: int = 0  # segments finished after the cancel was asked for (at most 1)
+    report: RunReport | None = None  # the service's report (None when the run could not start)
 
 
 class RunClock:
@@ -482,23 +534,22 @@ def run_generation(
     settings: RunSettings,
     jobs: Sequence[Job],
     on_progress: Callable[[RunProgress], None] | None = None,
-    cancel: Callable[[], bool] | None = None,
+    cancel: Cancel | None = None,
 ) -> RunResult:
-    """Generate a take for every runnable job, one clip at a time, in the calling thread.
+    """Load the model (once per package), then :func:`foleyflow.plugin.service.run` the jobs, in the calling thread.
 
-    A cancel stops within one segment; the clip being generated leaves no file
-    (WAVs are written atomically and variations written before the cancel are
-    removed), finished clips keep their takes. One clip's failure never stops the
-    others. Never raises for bad input: the result carries the reason.
+    The service's policy holds: a cancel stops within one segment and the clip being generated
+    leaves no file, finished clips keep their takes, one clip's failure never stops the others.
+    Never raises for bad input: the result carries the reason. Each take's waveform peaks are
+    read here (in the worker thread), before the panel hears of it.
     """
-    emit = on_progress or (lambda p: None)
-    asked = cancel or (lambda: False)
+    emit = on_progress or _ignore
     result = RunResult(skipped=skipped_lines(jobs))
     runnable = [j for j in jobs if j.runnable]
     if not runnable:
         result.error = str(NothingToDoError("no selected clip can be generated" if jobs else "no clip is selected"))
         return result
-    emit(RunProgress("loading", total=len(runnable), message="loading the model"))
+    emit(RunProgress(EventKind.LOADING, total=len(runnable), message="loading the model"))
     try:
         engine = engines.get(settings.package, settings.provider)
     except FoleyFlowError as exc:
@@ -508,67 +559,39 @@ def run_generation(
         log.debug("model load failed", exc_info=True)
         result.error = f"the model cannot be loaded: {type(exc).__name__}: {exc}"
         return result
-    result.model = f"{engine.spec.name} {engine.spec.version} on {engine.model.provider}"
-    after = [0]  # segments finished while a cancel was pending
-
-    def cancel_now() -> bool:
-        return bool(asked())
-
+    result.model = f"{engine.spec.name} {engine.spec.version} on {engine.provider}"
     clock = RunClock([j.n_samples * max(1, settings.options.variations) for j in runnable])
-    for i, job in enumerate(runnable):
-        cid = job.info.id
-        if cancel_now():
-            result.cancelled = True
-            break
-        overall, left = clock.update(i, 0.0)
-        emit(RunProgress("clip-start", cid, i, len(runnable), 0.0, overall, left))
-        paths = take_paths(job, settings.wav_dir, settings.options)
-        existed = {p for p in paths if p.exists()}
 
-        def progress(done: int, total: int, i: int = i, cid: str = cid) -> None:
-            if asked():
-                after[0] += 1
-            frac = done / total if total else 1.0
-            overall, left = clock.update(i, frac)
-            emit(RunProgress("segments", cid, i, len(runnable), frac, overall, left))
+    def on_event(event: Event) -> None:
+        overall, left = clock.update(event.index, event.fraction)
+        shown = None
+        if event.kind == EventKind.CLIP_DONE and event.take is not None:
+            shown = result.takes[event.job.info.id] = TakeResult(event.take, take_peaks(event.take))
+        emit(RunProgress(event.kind, event.job.info.id, event.index, event.total, event.fraction, overall, left,
+                         event.message, shown))
 
-        try:
-            take = generate_take(engine, job, settings.wav_dir, settings.options, progress, cancel_now)
-            peaks = tuple(waveform_peaks(p) for p in take.media)
-        except CancelledError:
-            _remove_new(paths, existed)
-            result.cancelled = True
-            break
-        except Exception as exc:  # one clip's failure never stops the others
-            _remove_new(paths, existed)
-            message = str(exc) if isinstance(exc, FoleyFlowError | OSError) else f"{type(exc).__name__}: {exc}"
-            if not isinstance(exc, FoleyFlowError):
-                log.warning("clip %s failed", cid, exc_info=True)
-            result.failed[cid] = message
-            overall, left = clock.update(i, 1.0)
-            emit(RunProgress("clip-failed", cid, i, len(runnable), 1.0, overall, left, message))
-            continue
-        result.takes[cid] = done = TakeResult(take, peaks)
-        overall, left = clock.update(i, 1.0)
-        emit(RunProgress("clip-done", cid, i, len(runnable), 1.0, overall, left, take=done))
-    result.segments_after_cancel = after[0]
+    report = service.run(engine, runnable, settings.wav_dir, settings.options, on_event, cancel)
+    result.report = report
+    result.failed = {r.job.info.id: r.error for r in report.failed}
+    result.cancelled = report.cancelled
+    result.segments_after_cancel = report.segments_after_cancel
     return result
 
 
-def _remove_new(paths: Iterable[Path], existed: set[Path]) -> None:
-    for p in paths:
-        if p not in existed:
-            with contextlib.suppress(OSError):
-                p.unlink()
+def _ignore(_progress: RunProgress) -> None:
+    return None
 
 
-def discard_take(old: TakeResult, keep: Iterable[Path] = ()) -> None:
-    """Delete the WAVs of a take that was replaced (re-rolled), except those still in use."""
-    keep_set = {Path(p).resolve() for p in keep}
-    for p in old.take.media:
-        if Path(p).resolve() not in keep_set:
-            with contextlib.suppress(OSError):
-                Path(p).unlink()
+def take_peaks(take: Take) -> tuple[np.ndarray, ...]:
+    """The waveform peaks of each variation (an unreadable WAV shows as silence)."""
+    out = []
+    for path in take.media:
+        try:
+            out.append(waveform_peaks(path))
+        except Exception as exc:  # display only: never fail a finished take over its drawing
+            log.warning("%s: cannot read the waveform: %s", path, exc)
+            out.append(np.zeros((0, 2), np.float32))
+    return tuple(out)
 
 
 def take_seconds(take: Take) -> float:

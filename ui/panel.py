@@ -13,20 +13,25 @@
     | [Generate 3 clips] [Cancel]  [====== overall ======] about 12 s left  [Place kept]   |
     | message: what happened, in plain words                                              |
 
-Everything the panel does goes through :mod:`foleyflow.ui.engine` (the plugin);
-generation runs in a :class:`~foleyflow.ui.worker.GenerateThread`. Hosts that
-destroy the panel without closing it should call :meth:`FoleyPanel.shutdown` first.
+The panel is wiring and widgets: the work is the plugin's application service
+(:mod:`foleyflow.plugin.service`: the one run loop and the one save path the command
+line uses) and the take state is the document's :class:`~foleyflow.plugin.takes.TakeSession`
+(current take, kept, placed, re-rolled, failures, unsaved work), both reached through
+:mod:`foleyflow.ui.engine`. Generation runs in a :class:`~foleyflow.ui.worker.GenerateThread`.
+Hosts that destroy the panel without closing it should call :meth:`FoleyPanel.shutdown` first.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -35,6 +40,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMenu,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -45,6 +51,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from foleyflow.plugin.events import EventKind
+from foleyflow.plugin.generate import GenerateOptions
+from foleyflow.plugin.media import MediaStatus
+from foleyflow.plugin.recovery import (
+    Recovery,
+    RecoveryError,
+    orphaned,
+    pending,
+    read_recovery,
+    recovery_file,
+    remove_recovery,
+    vanished_lines,
+    without_vanished,
+    write_recovery,
+)
+from foleyflow.plugin.review import ReviewOptions, ReviewResult
+from foleyflow.plugin.selection import Job
+from foleyflow.plugin.takes import TakeSession
 from foleyflow.runtime.errors import FoleyFlowError
 
 from . import (
@@ -52,13 +76,13 @@ from . import (
     qtcompat,  # noqa: F401 (guards None's refcount on affected PySide6 builds)
     theme,
 )
-from .clip_table import ClipTable, TakeState
-from .engine import Document, EngineCache, RunProgress, RunResult, RunSettings, TakeResult
+from .clip_table import ClipTable, RowState, TakeState
+from .engine import Document, EngineCache, RunProgress, RunResult, RunSettings, TakeResult, take_seeds
 from .preview import Player, make_player
 from .settings import PanelSettings, SettingsForm, default_qsettings
 from .take_view import TakeCard
 from .timeline_view import TimelineView
-from .worker import GenerateThread
+from .worker import GenerateThread, ReviewThread
 
 log = logging.getLogger(__name__)
 
@@ -90,15 +114,48 @@ def time_left_text(seconds: float | None) -> str:
     return f"about {seconds / 60:.0f} min left"
 
 
+SAVE, DISCARD, CANCEL = "save", "discard", "cancel"  # the answers to the unsaved-work question
+REVIEW_LEVELS = (("Original audio at 0 dB", 0.0), ("Original audio at -6 dB", -6.0),
+                 ("Original audio at -12 dB", -12.0), ("Original audio at -20 dB", -20.0),
+                 ("Original audio muted", None))
+
+
+@dataclass(frozen=True)
+class ReviewChoice:
+    """Where to write a review and at what level the original audio plays (None: muted)."""
+
+    path: Path
+    original_db: float | None = 0.0
+    foley_db: float = 0.0
+
+
+def default_recovery_dir(store: QSettings) -> Path:
+    """``recovery/`` beside the settings file (the user's settings folder), else the app data folder."""
+    name = store.fileName()
+    if name and store.format() == QSettings.Format.IniFormat:
+        return Path(name).parent / "recovery"
+    data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(data or Path.home() / ".foleyflow") / "recovery"
+
+
 class FoleyPanel(QWidget):
-    """Open a timeline, select clips, generate Foley takes, preview, keep or re-roll, place, save."""
+    """Open a timeline, select clips, generate Foley takes, preview, keep or re-roll, place, save.
+
+    Unsaved take work is never lost: it is written to a recovery file (:mod:`foleyflow.plugin.recovery`)
+    after every change, closing or opening another timeline asks Save / Discard / Cancel
+    (:attr:`confirm_unsaved`), and :meth:`check_recovery` offers the work of a panel that was killed
+    (:attr:`offer_recovery`). The questions are callables so that hosts and tests can answer them.
+    """
 
     timelineOpened = Signal(str)
     runFinished = Signal(object)  # RunResult
     saved = Signal(str)
+    reviewFinished = Signal(object)  # ReviewResult, or the reason (str) nothing was written
+    recovered = Signal(str)  # the timeline whose session was restored
 
     def __init__(self, parent: QWidget | None = None, settings: QSettings | None = None,
-                 engines: EngineCache | None = None, player: Player | None = None) -> None:
+                 engines: EngineCache | None = None, player: Player | None = None,
+                 recovery_dir: str | Path | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("FoleyPanel")
         self.setWindowTitle("Foley-Flow")
@@ -108,15 +165,22 @@ class FoleyPanel(QWidget):
         self.engines = engines or EngineCache()
         self.player = player or make_player(self)
         self.doc: Document | None = None
-        self.results: dict[str, TakeResult] = {}
-        self.failures: dict[str, str] = {}
         self.save_path: Path | None = None
-        self.dirty = False
         self.last_result: RunResult | None = None
         self.choose_timeline: Callable[[Sequence[str]], int | None] = self._ask_timeline
+        self.confirm_unsaved: Callable[[str], str] = self._ask_unsaved  # the question -> SAVE, DISCARD or CANCEL
+        self.offer_recovery: Callable[[Recovery], bool | None] = self._ask_recover  # True restore, False discard,
+        # None: not now (the file stays)
+        self.choose_review: Callable[[Path], ReviewChoice | None] = self._ask_review
+        self.recovery_dir = Path(recovery_dir) if recovery_dir is not None else default_recovery_dir(self.store)
+        self.prompts = ""  # reserved: the sound prompts field (kept in the recovery file)
+        self._autosaved: Path | None = None  # this panel's recovery file
+        self._autosave_text = ""
+        self._discarded_text: str | None = None  # the session the editor said to discard
         self._thread: GenerateThread | None = None
+        self._review: ReviewThread | None = None
         self._run_ids: list[str] = []
-        self._peaks: dict[Path, np.ndarray | None] = {}
+        self._peaks: dict[Path, np.ndarray | None] = {}  # waveforms by WAV (display only)
         self._playing: tuple[str, float] | None = None  # clip id, record start of the take playing
         self._window_filtered: QWidget | None = None
         self._build()
@@ -144,6 +208,9 @@ class FoleyPanel(QWidget):
         self.save_as_button = QPushButton("Save As…", self)
         self.save_as_button.setToolTip("Write the timeline in another format or place (Ctrl+Shift+S)")
         self.save_as_button.clicked.connect(lambda: self.save_as())
+        self.review_button = QPushButton("Export review…", self)
+        self.review_button.setToolTip("Render the cut with its placed Foley takes to an .mp4 for review")
+        self.review_button.clicked.connect(lambda: self.export_review())
         self.title = QLabel("No timeline", self)
         self.title.setObjectName("title")
         self.subtitle = QLabel(NO_TIMELINE, self)
@@ -162,6 +229,7 @@ class FoleyPanel(QWidget):
         tl.addWidget(self.open_button)
         tl.addWidget(self.save_button)
         tl.addWidget(self.save_as_button)
+        tl.addWidget(self.review_button)
         tl.addSpacing(14)
         titles = QVBoxLayout()
         titles.setSpacing(0)
@@ -317,6 +385,10 @@ class FoleyPanel(QWidget):
             self.set_message("A run is going on: cancel it before opening another timeline.", "warning")
             return False
         path = Path(path)
+        if not self.resolve_unsaved(f"open {path.name}"):
+            self.set_message(f"Nothing opened: the unsaved takes of {self.doc.name if self.doc else ''} "
+                             "are still here.", "info")
+            return False
         rate = self.values.frame_rate() if engine.needs_rate(path) else None
         try:
             doc = engine.open_document(path, pick, rate, self.values.media_roots())
@@ -331,6 +403,18 @@ class FoleyPanel(QWidget):
         except FoleyFlowError as exc:
             self.set_message(f"Cannot open the timeline. {exc}", "error")
             return False
+        left = recovery_file(self.recovery_dir, path, doc.loaded.index)
+        if left.is_file():  # a panel that was killed left work on this timeline
+            try:
+                rec = read_recovery(left)
+            except RecoveryError as exc:
+                log.warning("%s", exc)
+            else:
+                answer = self.offer_recovery(rec) if orphaned(rec) else None
+                if answer:
+                    return self.restore(rec)
+                if answer is False:
+                    remove_recovery(left)
         self._set_document(doc)
         self.values.add_recent(path)
         self.values.save(self.store)
@@ -342,39 +426,33 @@ class FoleyPanel(QWidget):
         """Re-read the open timeline (after the media folder changed), keeping takes of the same clips."""
         if self.doc is None or self.is_running():
             return
-        results, placed = dict(self.results), dict(self.doc.placed)
         rate = self.values.frame_rate() if engine.needs_rate(self.doc.path) else None
         try:
-            doc = engine.open_document(self.doc.path, self.doc.loaded.index, rate, self.values.media_roots())
+            doc = engine.open_document(self.doc.path, self.doc.loaded.index, rate, self.values.media_roots(),
+                                       session=self.doc.session)
         except FoleyFlowError as exc:
             self.set_message(f"Cannot re-read the timeline. {exc}", "error")
             return
-        self._set_document(doc, keep=results)
-        if placed:
-            doc.place(placed.values())
-            self._refresh_tracks()
+        self._set_document(doc)
 
     def _ask_timeline(self, names: Sequence[str]) -> int | None:
         name, ok = QInputDialog.getItem(self, "Pick a timeline", "This file holds several timelines:", list(names),
                                         0, False)
         return list(names).index(name) if ok else None
 
-    def _set_document(self, doc: Document, keep: dict[str, TakeResult] | None = None) -> None:
+    def _set_document(self, doc: Document) -> None:
         self.stop_preview()
+        if self.doc is None or recovery_file(self.recovery_dir, doc.path, doc.loaded.index) != self._autosaved:
+            self._autosaved, self._autosave_text, self._discarded_text = None, "", None
         self.doc = doc
-        ids = {r.id for r in doc.rows}
-        self.results = {k: v for k, v in (keep or {}).items() if k in ids}
-        self.failures = {}
         self.save_path = None
-        self.dirty = False
         self.table.set_rows(doc.rows)
         self.view.clear()
         self.view.set_status({r.id: r.status for r in doc.rows})
         self._refresh_tracks()
-        for cid, res in self.results.items():
-            self.view.set_take(cid, res.active_peaks)
-            self._mark_done(cid)
-        n_missing = sum(1 for r in doc.rows if r.status == "missing")
+        for cid in doc.session.clip_ids():
+            self._show_take_of(cid)
+        n_missing = sum(1 for r in doc.rows if r.status == MediaStatus.MISSING)
         self.title.setText(doc.name)
         picked = f" · timeline {doc.loaded.index + 1} of {len(doc.loaded.names)}" if len(doc.loaded.names) > 1 else ""
         self.subtitle.setText(f"{doc.path.name} · {doc.loaded.adapter} · {doc.rate_text} · {len(doc.rows)} video "
@@ -453,7 +531,8 @@ class FoleyPanel(QWidget):
 
     # == generating ================================================================================
     def is_running(self) -> bool:
-        return self._thread is not None
+        """Whether a run or a review render is going on (the panel is busy)."""
+        return self._thread is not None or self._review is not None
 
     def generate(self, ids: Sequence[str] | None = None) -> bool:
         """Generate takes for ``ids`` (default: the selection, or every clip when none is selected)."""
@@ -473,20 +552,20 @@ class FoleyPanel(QWidget):
         seed = engine.new_seed()
         return self._start([self.doc.job(cid)], replace(self.values.options(), seed=seed))
 
-    def _start(self, jobs: list, options: object) -> bool:
-        assert self.doc is not None
+    def _start(self, jobs: list[Job], options: GenerateOptions) -> bool:
+        if self.doc is None:
+            return False
         folder = self.values.output_folder
         if folder and not Path(folder).is_dir():
             self.set_message(f"The output folder {folder} does not exist: choose another in Settings.", "error")
             return False
-        settings = RunSettings(self.values.package, self.values.provider, options,  # type: ignore[arg-type]
-                               self.doc.wav_dir(folder or None))
+        settings = RunSettings(self.values.package, self.values.provider, options, self.doc.wav_dir(folder or None))
         self._run_ids = [j.info.id for j in jobs]
         for j in jobs:
             if j.runnable:
-                self.table.clips.set_take(j.info.id, TakeState("queued", 0.0, "Queued"))
+                self.table.clips.set_take(j.info.id, TakeState(RowState.QUEUED, 0.0, "Queued"))
             else:
-                self.table.clips.set_take(j.info.id, TakeState("skipped", 0.0, "Skipped",
+                self.table.clips.set_take(j.info.id, TakeState(RowState.SKIPPED, 0.0, "Skipped",
                                                                self.doc.rows[self._row(j.info.id)].detail))
         thread = GenerateThread(self.engines, settings, jobs, self)
         thread.progressed.connect(self._on_progress)
@@ -515,7 +594,7 @@ class FoleyPanel(QWidget):
         return r if r is not None else 0
 
     def _on_progress(self, p: RunProgress) -> None:
-        if p.kind == "loading":
+        if p.kind == EventKind.LOADING:
             self.overall.setRange(0, 0)  # busy while the model loads
             self.overall.setFormat("Loading the model…")
             return
@@ -526,48 +605,47 @@ class FoleyPanel(QWidget):
         else:
             self.overall.setFormat(f"Clip {p.index + 1} of {p.total} · {p.overall * 100:.0f}%")
         self.time_left.setText(time_left_text(p.seconds_left))
-        if p.kind in ("clip-start", "segments"):
-            self.table.clips.set_take(p.clip_id, TakeState("running", p.clip_fraction, f"{p.clip_fraction:.0%}"))
+        if p.kind in (EventKind.CLIP_START, EventKind.SEGMENTS):
+            self.table.clips.set_take(p.clip_id, TakeState(RowState.RUNNING, p.clip_fraction,
+                                                           f"{p.clip_fraction:.0%}"))
             self.view.set_progress(p.clip_id, p.clip_fraction)
-        elif p.kind == "clip-failed":
-            self.table.clips.set_take(p.clip_id, TakeState("failed", 1.0, "Failed", p.message))
+        elif p.kind == EventKind.CLIP_FAILED:
+            self.table.clips.set_take(p.clip_id, TakeState(RowState.FAILED, 1.0, "Failed", p.message))
             self.view.set_progress(p.clip_id, None)
-        elif p.kind == "clip-done" and p.take is not None:
-            self._add_take(p.clip_id, p.take)
+        elif p.kind == EventKind.CLIP_DONE and p.take is not None:
+            self._add_take(p.take)
             if p.clip_id == self.take_card.clip_id:
                 self._show_current()
 
-    def _add_take(self, cid: str, res: TakeResult) -> None:
-        """A new take for ``cid``: it replaces the old one (whose files go unless placed)."""
-        old = self.results.get(cid)
-        if old is res:
+    def _add_take(self, res: TakeResult) -> None:
+        """A new take: the session makes it its clip's current one (re-roll: the old one's files go unless
+        placed or referenced); its waveforms are kept for drawing."""
+        if self.doc is None or self.doc.session.take(res.take.source_clip_id) == res.take:
             return
-        if old is not None:
-            placed_media = {m for t in (self.doc.placed.values() if self.doc else []) for m in t.media}
-            engine.discard_take(old, keep=[*res.take.media, *placed_media])
-        self.results[cid] = res
-        self.failures.pop(cid, None)
-        self.view.set_progress(cid, None)
-        self.view.set_take(cid, res.active_peaks)
-        self._mark_done(cid)
+        for wav, peaks in zip(res.take.media, res.peaks, strict=True):
+            self._peaks[Path(wav)] = peaks
+        for gone in self.doc.session.add(res.take):
+            self._peaks.pop(Path(gone), None)
+        self._show_take_of(res.take.source_clip_id)
         self._update_actions()
 
     def _on_completed(self, result: RunResult) -> None:
         self.last_result = result
-        for cid, res in result.takes.items():
-            self._add_take(cid, res)
+        for res in result.takes.values():
+            self._add_take(res)
         for cid, why in result.failed.items():
-            self.failures[cid] = why
+            if self.doc is not None:
+                self.doc.session.fail(cid, why)
             self.view.set_progress(cid, None)
         for cid in self._run_ids:
             state = self.table.clips.take(cid).state
-            if state in ("queued", "running"):
+            if state in (RowState.QUEUED, RowState.RUNNING):
                 self.view.set_progress(cid, None)
-                if cid in self.results:
+                if self.doc is not None and self.doc.session.take(cid) is not None:
                     self._mark_done(cid)
                 else:
-                    self.table.clips.set_take(cid, TakeState("cancelled" if result.cancelled else "", 0.0,
-                                                             "Cancelled" if result.cancelled else ""))
+                    self.table.clips.set_take(cid, TakeState(RowState.CANCELLED if result.cancelled else RowState.NONE,
+                                                             0.0, "Cancelled" if result.cancelled else ""))
         self.overall.setRange(0, 1000)
         self._report(result)
         self._show_current()
@@ -608,35 +686,61 @@ class FoleyPanel(QWidget):
         self._update_actions()
 
     def _mark_done(self, cid: str) -> None:
-        res = self.results.get(cid)
-        if res is None:
+        if self.doc is None:
             return
-        placed = self.doc is not None and cid in self.doc.placed and self.doc.placed[cid] == res.take
-        seeds = res.seeds
-        text = f"seed {seeds[res.take.active]}" + (f" · {res.take.active + 1}/{len(seeds)}" if len(seeds) > 1 else "")
-        text += " · placed" if placed else " · kept" if res.kept else " · not kept"
-        self.table.clips.set_take(cid, TakeState("done", 1.0, text, str(res.active_wav)))
+        take, state = self.doc.session.take(cid), self.doc.session.state(cid)
+        if take is None or state is None:
+            return
+        seeds = take_seeds(take)
+        text = f"seed {seeds[take.active]}" + (f" · {take.active + 1}/{len(seeds)}" if len(seeds) > 1 else "")
+        text += f" · {state}"
+        self.table.clips.set_take(cid, TakeState(RowState.DONE, 1.0, text, str(take.media[take.active])))
+
+    def _show_take_of(self, cid: str) -> None:
+        """The clip's take as the view and the table show it (its active waveform, its keep state)."""
+        res = self.take_result(cid)
+        self.view.set_progress(cid, None)
+        if res is not None:
+            self.view.set_take(cid, res.active_peaks)
+        self._mark_done(cid)
 
     # == takes =======================================================================================
+    @property
+    def session(self) -> TakeSession | None:
+        """The open timeline's takes (None without a timeline)."""
+        return self.doc.session if self.doc is not None else None
+
+    @property
+    def dirty(self) -> bool:
+        """Whether there is take work (made, kept, placed) not yet saved."""
+        return self.doc is not None and self.doc.session.dirty
+
+    def take_result(self, clip_id: str | None) -> TakeResult | None:
+        """The clip's current take with its waveforms, for the widgets (None without one)."""
+        take = self.doc.session.take(clip_id) if self.doc is not None and clip_id else None
+        if take is None or self.doc is None:
+            return None
+        peaks = tuple(self._peaks_of(p) for p in take.media)
+        shown = tuple(pk if pk is not None else np.zeros((0, 2), np.float32) for pk in peaks)
+        return TakeResult(take, shown, self.doc.session.is_kept(take.source_clip_id))
+
     def current_result(self) -> TakeResult | None:
-        cid = self.table.current_clip()
-        return self.results.get(cid) if cid else None
+        return self.take_result(self.table.current_clip())
 
     def set_keep(self, clip_id: str | None, keep: bool) -> None:
-        if clip_id in self.results:
-            self.results[clip_id].kept = keep
+        if self.doc is not None and clip_id and self.doc.session.set_kept(clip_id, keep):
             self._mark_done(clip_id)
             self._update_actions()
 
     def set_variation(self, clip_id: str | None, index: int) -> None:
-        res = self.results.get(clip_id or "")
-        if res is None or not 0 <= index < len(res.take.media):
+        take = self.doc.session.take(clip_id) if self.doc is not None and clip_id else None
+        if self.doc is None or clip_id is None or take is None or not 0 <= index < len(take.media):
             return
         self.stop_preview()
-        self.results[clip_id] = res = res.with_active(index)  # type: ignore[index]
-        self.view.set_take(clip_id, res.active_peaks)  # type: ignore[arg-type]
-        self._mark_done(clip_id)  # type: ignore[arg-type]
+        self.doc.session.set_active(clip_id, index)
+        self._show_take_of(clip_id)
         self._show_current()
+        self.autosave()
 
     def _show_current(self) -> None:
         cid = self.table.current_clip()
@@ -646,14 +750,16 @@ class FoleyPanel(QWidget):
             self.take_card.show_take(None, "", None)
             return
         row = self.doc.rows[self._row(cid)]
+        result = self.take_result(cid)
+        failure = self.doc.session.failure(cid)
         note = ""
-        if cid in self.failures:
-            note = f"Failed: {self.failures[cid]}"
-        elif row.status != "found":
-            note = row.detail if row.status == "missing" else row.status_text
-        elif cid not in self.results:
+        if failure is not None:
+            note = f"Failed: {failure}"
+        elif row.status != MediaStatus.FOUND:
+            note = row.detail if row.status == MediaStatus.MISSING else row.status_text
+        elif result is None:
             note = "No take yet: Generate to make one."
-        self.take_card.show_take(cid, f"{cid} · {row.name}", self.results.get(cid), note,
+        self.take_card.show_take(cid, f"{cid} · {row.name}", result, note,
                                  can_reroll=row.runnable and not self.is_running())
 
     # == preview =======================================================================================
@@ -684,8 +790,8 @@ class FoleyPanel(QWidget):
             return
         cid, start = self._playing
         self.view.set_playhead(start + secs)
-        res = self.results.get(cid)
-        length = engine.take_seconds(res.take) if res else 0.0
+        take = self.doc.session.take(cid) if self.doc is not None else None
+        length = engine.take_seconds(take) if take is not None else 0.0
         if cid == self.take_card.clip_id and length > 0:
             self.take_card.set_position(secs / length)
 
@@ -701,28 +807,28 @@ class FoleyPanel(QWidget):
 
     # == placing and saving =================================================================================
     def kept_takes(self) -> list[TakeResult]:
-        return [r for r in self.results.values() if r.kept]
+        if self.doc is None:
+            return []
+        results = (self.take_result(cid) for cid in self.doc.session.clip_ids())
+        return [r for r in results if r is not None and r.kept]
 
     def place(self) -> int:
         """Place every kept take on the timeline (a Foley track under each video track); returns how many."""
         if self.doc is None or self.is_running():
             return 0
-        kept = self.kept_takes()
-        if not kept:
-            if not self.doc.placed:
-                self.set_message("No kept take to place: generate takes first, and keep the ones you want.",
-                                 "warning")
-                return 0
+        session = self.doc.session
+        if not session.kept_takes() and not session.placed_takes():
+            self.set_message("No kept take to place: generate takes first, and keep the ones you want.", "warning")
+            return 0
         try:
-            self.doc.place(r.take for r in kept)
+            kept = self.doc.place()
         except FoleyFlowError as exc:
             self.set_message(f"Cannot place the takes. {exc}", "error")
             return 0
-        self.dirty = True
         self._refresh_tracks()
-        for cid in self.results:
+        for cid in session.clip_ids():
             self._mark_done(cid)
-        tracks = sorted({f"Foley {r.take.source_track}" for r in kept})
+        tracks = sorted({f"Foley {t.source_track}" for t in kept})
         if kept:
             self.set_message(f"Placed {len(kept)} take{'s' if len(kept) != 1 else ''} on {', '.join(tracks)}. "
                              "Save to write the timeline.", "ok")
@@ -755,7 +861,8 @@ class FoleyPanel(QWidget):
         return self._write(Path(path))
 
     def _write(self, path: Path) -> Path | None:
-        assert self.doc is not None
+        if self.doc is None:
+            return None
         if self.is_running():
             self.set_message("A run is going on: wait for it or cancel it before saving.", "warning")
             return None
@@ -765,8 +872,7 @@ class FoleyPanel(QWidget):
             self.set_message(f"Not saved. {exc}", "error")
             return None
         self.save_path = written
-        self.dirty = False
-        n = len(self.doc.placed)
+        n = len(self.doc.session.placed_takes())
         self.set_message(f"Saved {written} with {n} Foley take{'s' if n != 1 else ''}.", "ok")
         self.saved.emit(str(written))
         self._update_actions()
@@ -777,10 +883,6 @@ class FoleyPanel(QWidget):
         if path is None:
             return None
         p = Path(str(path))
-        for res in self.results.values():
-            for wav, peaks in zip(res.take.media, res.peaks, strict=True):
-                if Path(wav) == p:
-                    return peaks
         if p not in self._peaks:
             try:
                 self._peaks[p] = engine.waveform_peaks(p) if p.is_file() else None
@@ -797,19 +899,230 @@ class FoleyPanel(QWidget):
         self.generate_button.setText(f"Generate {n_sel} clip{'s' if n_sel != 1 else ''}" if n_sel
                                      else f"Generate all ({n_all})" if has_doc else "Generate")
         self.cancel_button.setEnabled(running and not (self._thread is not None and self._thread.cancel_requested))
-        n_kept = len(self.kept_takes())
-        placed = bool(self.doc.placed) if self.doc else False
+        n_kept = len(self.doc.session.kept_takes()) if self.doc else 0
+        placed = bool(self.doc.session.placed_takes()) if self.doc else False
         self.place_button.setEnabled(has_doc and not running and (n_kept > 0 or placed))
         self.place_button.setText(f"Place kept takes ({n_kept})" if n_kept else "Place kept takes")
         self.save_button.setEnabled(has_doc and not running)
         self.save_as_button.setEnabled(has_doc and not running)
+        self.review_button.setEnabled(has_doc and not running)
         self.open_button.setEnabled(not running)
         self.form.setEnabled(not running)
         self.take_card.reroll.setEnabled(bool(self.take_card.clip_id) and not running
                                          and self.take_card.clip_id not in self._not_runnable())
+        self.autosave()
 
     def _not_runnable(self) -> set[str]:
         return {r.id for r in self.doc.rows if not r.runnable} if self.doc else set()
+
+    # == unsaved work and recovery =========================================================================
+    def _snapshot_text(self) -> str:
+        return json.dumps(self.doc.session.to_dict(), sort_keys=True) if self.doc is not None else ""
+
+    def has_unsaved_work(self) -> bool:
+        """Whether there is take work not saved and not discarded (what closing would lose)."""
+        return self.dirty and self._snapshot_text() != self._discarded_text
+
+    def resolve_unsaved(self, doing: str) -> bool:
+        """Before ``doing`` (closing, opening another timeline): ask Save / Discard / Cancel when work is unsaved.
+
+        True to go on (saved, discarded, or nothing to lose); False to stay (cancelled, or the save failed).
+        """
+        if self.doc is None or not self.has_unsaved_work():
+            return True
+        n = len(self.doc.session.clip_ids())
+        question = (f"{self.doc.name} has unsaved Foley work ({n} take{'s' if n != 1 else ''} made, kept or "
+                    f"placed). Save it before you {doing}?")
+        answer = self.confirm_unsaved(question)
+        if answer == SAVE:
+            return self.save() is not None
+        if answer == DISCARD:
+            self.discard_unsaved()
+            return True
+        return False
+
+    def discard_unsaved(self) -> None:
+        """The editor lets the unsaved work go: its recovery file is removed (its WAVs stay on disk)."""
+        self._discarded_text = self._snapshot_text()
+        self._drop_autosave()
+
+    def _ask_unsaved(self, question: str) -> str:
+        buttons = (QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                   | QMessageBox.StandardButton.Cancel)
+        got = QMessageBox.question(self, "Unsaved Foley work", question, buttons, QMessageBox.StandardButton.Save)
+        return {QMessageBox.StandardButton.Save: SAVE, QMessageBox.StandardButton.Discard: DISCARD}.get(got, CANCEL)
+
+    def _ask_recover(self, rec: Recovery) -> bool | None:
+        n = len(rec.session.get("clips", {}))
+        got = QMessageBox.question(
+            self, "Recover unsaved work",
+            f"Foley-Flow stopped with unsaved work on {rec.timeline.name} ({n} take{'s' if n != 1 else ''}, "
+            f"last written {rec.written}). Restore it? No discards it.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+        return got == QMessageBox.StandardButton.Yes
+
+    def recovery_snapshot(self) -> Recovery | None:
+        """What the recovery file of the open timeline holds now (None without a timeline)."""
+        if self.doc is None:
+            return None
+        settings = {k: v for k, v in asdict(self.values).items() if k != "recent"}
+        return Recovery(timeline=self.doc.path.absolute(), session=self.doc.session.to_dict(),
+                        pick=self.doc.loaded.index, selection=self.selected_ids(), current=self.table.current_clip(),
+                        settings=settings, prompts=self.prompts,
+                        save_path=str(self.save_path) if self.save_path is not None else None)
+
+    def autosave(self) -> Path | None:
+        """Write the recovery file when the session holds unsaved work (and it changed); remove it otherwise."""
+        rec = self.recovery_snapshot()
+        if rec is None or self.doc is None:
+            return None
+        if not self.has_unsaved_work():
+            self._drop_autosave()
+            return None
+        text = json.dumps(rec.to_dict(), sort_keys=True)
+        if self._autosaved is not None and text == self._autosave_text:
+            return self._autosaved
+        try:
+            self._autosaved = write_recovery(self.recovery_dir, rec)
+        except (FoleyFlowError, OSError) as exc:  # the work itself is untouched: say it, go on
+            log.warning("cannot write the recovery file in %s: %s", self.recovery_dir, exc)
+            return None
+        self._autosave_text = text
+        return self._autosaved
+
+    def _drop_autosave(self) -> None:
+        remove_recovery(self._autosaved)
+        self._autosaved, self._autosave_text = None, ""
+
+    def check_recovery(self) -> bool:
+        """Offer back the work of a panel that was killed (newest first); True when one was restored.
+
+        An offer declined (False) is discarded, its file removed; None leaves it for later. Files of
+        live panels are left alone.
+        """
+        for rec in pending(self.recovery_dir):
+            answer = self.offer_recovery(rec)
+            if answer:
+                return self.restore(rec)
+            if answer is False:
+                remove_recovery(rec.path)
+        return False
+
+    def restore(self, rec: Recovery) -> bool:
+        """Re-open ``rec``'s timeline and re-apply its session: takes, selection, folders, prompts.
+
+        Takes whose WAVs are gone are left out and reported. False (the file kept) when the timeline
+        or the session cannot be read.
+        """
+        if self.is_running():
+            self.set_message("A run is going on: cancel it before restoring.", "warning")
+            return False
+        if not self.resolve_unsaved(f"restore the work on {rec.timeline.name}"):
+            return False
+        data, gone = without_vanished(rec.session)
+        try:
+            session = replace(rec, session=data).take_session()
+        except RecoveryError as exc:
+            self.set_message(f"Cannot restore the unsaved work. {exc}", "error")
+            return False
+        for key, setter in (("media_folder", self.form.set_media_folder), ("output_folder", self.form.set_output_folder)):
+            value = str(rec.settings.get(key, "") or "")
+            if value != getattr(self.values, key) and (not value or Path(value).is_dir()):
+                setter(value)
+        rate = self.values.frame_rate() if engine.needs_rate(rec.timeline) else None
+        try:
+            doc = engine.open_document(rec.timeline, rec.pick, rate, self.values.media_roots(), session=session)
+        except FoleyFlowError as exc:
+            self.set_message(f"Cannot restore the unsaved work: the timeline cannot be opened. {exc} "
+                             f"(the recovery file {rec.path} is kept)", "error")
+            return False
+        self._set_document(doc)
+        self.save_path = Path(rec.save_path) if rec.save_path else None
+        self.prompts = rec.prompts
+        ids = [i for i in rec.selection if i in {r.id for r in doc.rows}]
+        self.table.select_ids(ids, current=rec.current if rec.current in ids else (ids[0] if ids else None))
+        if rec.path is not None and rec.path != self._autosaved:
+            remove_recovery(rec.path)
+        self.values.add_recent(rec.timeline)
+        self.values.save(self.store)
+        self._refresh_recent()
+        self._update_actions()
+        n = len(doc.session.clip_ids())
+        text = f"Restored the unsaved work on {rec.timeline.name}: {n} take{'s' if n != 1 else ''}."
+        if gone:
+            lines = vanished_lines(gone)
+            self.set_message(f"{text} {len(gone)} take{'s' if len(gone) != 1 else ''} could not be restored, "
+                             "their WAVs are gone:\n" + "\n".join(lines), "warning")
+        else:
+            self.set_message(f"{text} Save to keep it.", "ok")
+        self.timelineOpened.emit(str(rec.timeline))
+        self.recovered.emit(str(rec.timeline))
+        return True
+
+    # == review ============================================================================================
+    def _ask_review(self, start: Path) -> ReviewChoice | None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export a review", str(start), "MPEG-4 video (*.mp4)")
+        if not path:
+            return None
+        names = [name for name, _db in REVIEW_LEVELS]
+        name, ok = QInputDialog.getItem(self, "Export a review", "The timeline's own audio:", names, 0, False)
+        if not ok:
+            return None
+        chosen = Path(path) if Path(path).suffix.lower() == ".mp4" else Path(path).with_suffix(".mp4")
+        return ReviewChoice(chosen, dict(REVIEW_LEVELS)[name])
+
+    def default_review_path(self) -> Path | None:
+        if self.doc is None:
+            return None
+        folder = Path(self.values.output_folder) if self.values.output_folder else self.doc.path.parent
+        return folder / f"{self.doc.path.stem}_review.mp4"
+
+    def export_review(self, choice: ReviewChoice | None = None) -> bool:
+        """Render the working timeline (placed takes included) to an .mp4 in a worker thread."""
+        if self.doc is None or self.is_running():
+            return False
+        if choice is None:
+            start = self.default_review_path()
+            choice = self.choose_review(start) if start is not None else None
+            if choice is None:
+                return False
+        folder = Path(tempfile.mkdtemp(prefix="foleyflow-review-"))
+        try:
+            timeline = self.doc.write_review_timeline(folder)
+        except (FoleyFlowError, OSError, ValueError) as exc:
+            self.set_message(f"Review not written. {exc}", "error")
+            return False
+        options = ReviewOptions(original_db=choice.original_db, foley_db=choice.foley_db)
+        thread = ReviewThread(timeline, choice.path, options, self.values.media_roots(), folder, self)
+        thread.completed.connect(self._on_review_done)
+        thread.finished.connect(self._on_review_finished)
+        self._review = thread
+        self.overall.setRange(0, 0)  # busy
+        self.overall.setFormat("Rendering the review…")
+        self.time_left.setText("")
+        self.set_message(f"Rendering the review to {choice.path}…", "info")
+        self._update_actions()
+        thread.start()
+        return True
+
+    def _on_review_done(self, result: object) -> None:
+        self.overall.setRange(0, 1000)
+        if isinstance(result, ReviewResult):
+            self.overall.setValue(1000)
+            self.overall.setFormat("Review written")
+            self.set_message(f"Wrote the review {result.path} ({result.seconds:.1f} s, {result.foley_items} Foley "
+                             f"take{'s' if result.foley_items != 1 else ''}).", "ok")
+        else:
+            self.overall.setValue(0)
+            self.overall.setFormat("Review not written")
+            self.set_message(f"Review not written. {result}", "error")
+        self.reviewFinished.emit(result)
+
+    def _on_review_finished(self) -> None:
+        thread, self._review = self._review, None
+        if thread is not None:
+            thread.deleteLater()
+        self._update_actions()
 
     # == lifetime ============================================================================================
     def shutdown(self) -> None:
@@ -817,9 +1130,15 @@ class FoleyPanel(QWidget):
         thread = self._thread
         if thread is not None:
             thread.stop()
+        review = self._review
+        if review is not None:
+            review.stop()
         self.stop_preview()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.resolve_unsaved("close the panel"):
+            event.ignore()
+            return
         self.shutdown()
         super().closeEvent(event)
 
@@ -832,6 +1151,9 @@ class FoleyPanel(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if watched is self._window_filtered and event.type() == QEvent.Type.Close:
+            if not self.resolve_unsaved("close the window"):
+                event.ignore()
+                return True
             self.shutdown()
         return super().eventFilter(watched, event)
 

@@ -22,6 +22,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Signal
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -82,6 +83,7 @@ class PanelSettings:
                 continue
             raw = store.value(key)
             default = getattr(out, f.name)
+            value: object
             try:
                 if isinstance(default, list):
                     value = [str(x) for x in (raw if isinstance(raw, list) else [raw] if raw else [])]
@@ -180,9 +182,11 @@ class SettingsForm(QWidget):
         have = engine.available_providers()
         for key, label in engine.PROVIDERS:
             self.provider.addItem(label if key in have else f"{label} — not available here", key)
-            if key not in have:
-                item = self.provider.model().item(self.provider.count() - 1)
-                item.setEnabled(False)
+            items = self.provider.model()
+            if key not in have and isinstance(items, QStandardItemModel):
+                item = items.item(self.provider.count() - 1)
+                if item is not None:
+                    item.setEnabled(False)
         self.steps = QSpinBox(self)
         self.steps.setRange(0, 256)
         self.guidance = QDoubleSpinBox(self)

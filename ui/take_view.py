@@ -104,7 +104,7 @@ class TakeCard(QWidget):
         self.keep.blockSignals(False)
         self.variation.blockSignals(False)
         has = result is not None
-        self.variation.setEnabled(has and len(result.take.media) > 1)
+        self.variation.setEnabled(result is not None and len(result.take.media) > 1)
         self.play.setEnabled(has)
         self.keep.setEnabled(has)
         self.reroll.setEnabled(can_reroll)

@@ -16,6 +16,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPolygonF
 from PySide6.QtWidgets import QApplication, QWidget
 
+from foleyflow.plugin.atomic import atomic_target
+
 from . import qtcompat  # noqa: F401 (guards None's refcount on affected PySide6 builds)
 
 THEMES = ("dark", "light")
@@ -105,9 +107,8 @@ def arrow_images(c: Colors) -> dict[str, str]:
             p.setBrush(QColor(c.text_dim))
             p.drawPolygon(QPolygonF([QPointF(x, y) for x, y in points]))
             p.end()
-            tmp = path.with_name(f".{path.stem}-{os.getpid()}.png")
-            img.save(str(tmp))
-            os.replace(tmp, path)  # whole or absent, even with two panels starting at once
+            with atomic_target(path) as tmp:  # whole or absent, even with two panels starting at once
+                img.save(str(tmp))  # PNG, from the suffix (which the temporary name keeps)
         out[name] = path.as_posix()
     return out
 

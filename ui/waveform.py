@@ -90,8 +90,9 @@ class WaveformWidget(QWidget):
         inner = r.adjusted(6, 6, -6, -6)
         p.setPen(QPen(c.q("border"), 1, Qt.PenStyle.DotLine))
         p.drawLine(QPointF(inner.left(), inner.center().y()), QPointF(inner.right(), inner.center().y()))
-        if self.has_waveform():
-            paint_peaks(p, inner, self._peaks, c.q("waveform"))
+        peaks = self._peaks if self.has_waveform() else None
+        if peaks is not None:
+            paint_peaks(p, inner, peaks, c.q("waveform"))
         else:
             p.setPen(c.q("text_dim"))
             p.drawText(inner, Qt.AlignmentFlag.AlignCenter, self._placeholder)

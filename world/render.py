@@ -280,6 +280,7 @@ def _textured_background(scene: Scene, view: _View, gain: np.ndarray) -> np.ndar
     floor_row = view.floor_row
     frac = np.clip(rows / max(floor_row, 1.0), 0.0, 1.0)[:, None, None]
     if look.wall_kind is not None:
+        assert look.wall_colour is not None  # scene._look draws a wall's colour with its kind
         wall = textures.wall(look.wall_kind, look.texture_seed, n, n, size, look.wall_colour, look.contrast,
                              look.scale)
         wall = wall * ((1 + look.grad) * (1 - frac) + (1 - look.grad) * frac)
@@ -289,6 +290,7 @@ def _textured_background(scene: Scene, view: _View, gain: np.ndarray) -> np.ndar
     frows = rows[f0:]
     below = np.clip((frows - floor_row) / (size - floor_row + 1e-6), 0.0, 1.0)[:, None, None]
     if look.floor_kind is not None:
+        assert look.floor_colour is not None  # scene._look draws a floor's colour with its kind
         floor = textures.floor(look.floor_kind, look.texture_seed + 1, frows, n, size, look.horizon * size,
                                look.floor_colour, look.contrast, look.scale)
     else:
@@ -367,8 +369,8 @@ def _draw_object(frames: np.ndarray, obj: SceneObject, P: int, view: _View, gain
         _composite(frames, c * gain, a * (1.0 / S), ox, oy, vis[fb])
 
 
-def _seg_dist(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray,
-              ) -> np.ndarray:
+def _seg_dist(px: np.ndarray, py: np.ndarray, ax: np.ndarray | np.floating, ay: np.ndarray | np.floating,
+              bx: np.ndarray | np.floating, by: np.ndarray | np.floating) -> np.ndarray:
     abx, aby = bx - ax, by - ay
     t = np.clip(((px - ax) * abx + (py - ay) * aby) / (abx * abx + aby * aby + 1e-9), 0.0, 1.0)
     return np.sqrt((px - ax - t * abx) ** 2 + (py - ay - t * aby) ** 2)
@@ -459,9 +461,9 @@ def _draw_motor(frames: np.ndarray, mo: Motor, view: _View, gain: np.ndarray, li
     else:
         ang = mo.angle(times[:, None] + view.offsets[None, :])  # [T,S]
         moving = np.ptp(ang, axis=1) * R > 0.5
-        groups = [(np.nonzero(~moving)[0], None), (np.nonzero(moving)[0], None)]
+        parts = [np.nonzero(~moving)[0], np.nonzero(moving)[0]]  # still: one angle; moving: all S
         groups = [(g, ang[g] if k else ang[g][:, ang.shape[1] // 2:ang.shape[1] // 2 + 1])
-                  for k, (g, _) in enumerate(groups) if g.size]
+                  for k, g in enumerate(parts) if g.size]
     sector = 2 * np.pi / mo.blades
     ar = np.arange(P, dtype=np.float32) + 0.5
     for g, a_g in groups:
@@ -487,11 +489,12 @@ def _hand_sdf(al: np.ndarray, ac: np.ndarray, W: float, thumb: float) -> np.ndar
     """Signed distance (pixels, < 0 inside) to a hand (fingers, palm, thumb) in hand coordinates: ``al``
     along the arm from the fingertips, ``ac`` across it; W is the palm width in pixels."""
     rf = 0.12 * W
-    d = None
+    d: np.ndarray | None = None
     for off, start in ((-0.34, 0.14), (-0.11, 0.0), (0.12, 0.04), (0.35, 0.18)):
         a0 = rf + start * W
         seg = np.sqrt((al - np.clip(al, a0, 0.85 * W)) ** 2 + (ac - off * W) ** 2) - rf
         d = seg if d is None else np.minimum(d, seg)
+    assert d is not None  # four fingers
     qa, qc = np.abs(al - 1.15 * W) - 0.32 * W, np.abs(ac) - 0.3 * W
     palm = np.sqrt(np.maximum(qa, 0) ** 2 + np.maximum(qc, 0) ** 2) + np.minimum(np.maximum(qa, qc), 0) - 0.16 * W
     d = np.minimum(d, palm)
@@ -537,6 +540,7 @@ def _limb(frames: np.ndarray, idx: np.ndarray, S: int, st: Strike, tip_x: np.nda
         cov = _cov(width / 2 - dist).astype(np.float32)[..., None]
         colour = np.where((al < 0.05 * size)[..., None], stick_colour * 0.35, stick_colour) * gain
     else:  # forearm: skin at the wrist, then a sleeve
+        assert st.skin is not None and st.sleeve is not None  # striker_look draws both with hand = True
         px, py_ = px.astype(np.float32), py_.astype(np.float32)
         al = np.maximum(px * d[0] + py_ * d[1], 1.5 * W)
         dist = np.sqrt((px - al * d[0]) ** 2 + (py_ - al * d[1]) ** 2)
@@ -577,6 +581,7 @@ def _hand(frames: np.ndarray, idx: np.ndarray, S: int, st: Strike, tip_x: np.nda
         a = cov.sum(1)
         k = (k.reshape(-1, S, P, P) * cov).sum(1) / np.maximum(a, 1e-6)
         cov = a * (1.0 / S)
+    assert st.skin is not None  # striker_look draws it with hand = True
     col = (st.skin.astype(np.float32) * gain) * k[..., None]
     _composite(frames, col, cov.astype(np.float32), ox, oy, idx)
 

@@ -62,10 +62,16 @@ class Track:
         ts, ys, vs, gs = [-1e9], [x0], [0.0], [0.0]
         t, x = t0, x0
         for dur, v, a in pieces:
-            ts.append(t), ys.append(x), vs.append(direction * v), gs.append(-direction * a)
+            ts.append(t)
+            ys.append(x)
+            vs.append(direction * v)
+            gs.append(-direction * a)
             x += direction * (v * dur + 0.5 * a * dur * dur)
             t += dur
-        ts.append(t), ys.append(x), vs.append(0.0), gs.append(0.0)
+        ts.append(t)
+        ys.append(x)
+        vs.append(0.0)
+        gs.append(0.0)
         return Track(np.asarray(ts), np.asarray(ys), np.asarray(vs), np.asarray(gs))
 
 
@@ -324,12 +330,18 @@ def _simulate(obj: SceneObject, t_rel: float, y_rel: float, v_rel: float, e: flo
         tau = _first_contact(y, v, obj.hh, g)
         tc, speed = t + tau, g * tau - v
         if speed < cfg.min_impact_speed:  # silent micro-bounces: it comes to rest here
-            ts.append(tc), ys.append(obj.hh), vs.append(0.0), gs.append(0.0)
+            ts.append(tc)
+            ys.append(obj.hh)
+            vs.append(0.0)
+            gs.append(0.0)
             obj.t_rest = tc
             break
         contacts.append((tc, speed))
         t, y, v = tc, obj.hh, e * speed
-        ts.append(t), ys.append(y), vs.append(v), gs.append(g)
+        ts.append(t)
+        ys.append(y)
+        vs.append(v)
+        gs.append(g)
         if tc > duration + 1.0:
             obj.t_rest = math.inf
             break
@@ -616,11 +628,12 @@ def _source(b: _Builder, cls: str, rng: np.random.Generator, srng: np.random.Gen
     elif cls == "motor":
         _motor(b, srng, region)
     else:
-        if cfg.same_material is None:
+        same = cfg.same_material  # WorldConfig is frozen: the same value when plan runs
+        if same is None:
             plan: Callable[[int], str | None] = lambda i: None  # noqa: E731
         else:
             def plan(i: int) -> str | None:
-                if i == 0 or srng.random() < cfg.same_material:
+                if i == 0 or srng.random() < same:
                     return cls
                 return str(srng.choice(cfg.materials))
         n_range = cfg.n_objects if main else (1, 1)
@@ -646,11 +659,11 @@ def _distractors(cfg: WorldConfig, r: np.random.Generator, view_w: float, top: f
             amp = min(r.uniform(0.0, 0.2), yc - s - 0.15)
             f, ph = r.uniform(0.2, 1.5), r.uniform(0, 2 * np.pi)
 
-            def path(t: np.ndarray, xc=xc, tc=tc, vx=vx, yc=yc, amp=amp, f=f, ph=ph):
+            def drift(t: np.ndarray, xc=xc, tc=tc, vx=vx, yc=yc, amp=amp, f=f, ph=ph):
                 return xc + vx * (t - tc), yc + amp * np.sin(2 * np.pi * f * t + ph)
 
             o = SceneObject(material, disc, s, s * (1.0 if disc else r.uniform(0.6, 1.4)), colour, accent, alpha,
-                            stripe, path=path, shadow=False)
+                            stripe, path=drift, shadow=False)
             drifters.append(o)
         elif kind == "pendulum":  # swings from above the frame; the bob never comes near the floor
             px, py = r.uniform(0.1, 0.9) * view_w, top + r.uniform(0.0, 0.3)
@@ -659,11 +672,11 @@ def _distractors(cfg: WorldConfig, r: np.random.Generator, view_w: float, top: f
             amp, ph = r.uniform(0.15, 0.7), r.uniform(0, 2 * np.pi)
             w = math.sqrt(cfg.gravity / length)
 
-            def path(t: np.ndarray, px=px, py=py, length=length, amp=amp, w=w, ph=ph):
+            def swing(t: np.ndarray, px=px, py=py, length=length, amp=amp, w=w, ph=ph):
                 phi = amp * np.cos(w * t + ph)
                 return px + length * np.sin(phi), py - length * np.cos(phi)
 
-            bob = SceneObject(material, True, rad, rad, colour, accent, 1.0, stripe, path=path, shadow=False)
+            bob = SceneObject(material, True, rad, rad, colour, accent, 1.0, stripe, path=swing, shadow=False)
             pendulums.append(Pendulum((px, py), length, bob, hsv(0, 0, r.uniform(0.05, 0.4))))
         else:
             raise ValueError(f"unknown distractor kind {kind!r}")
@@ -684,6 +697,7 @@ def _look(cfg: WorldConfig, r: np.random.Generator, duration: float, floor_level
                 best, look.wall_colour = contrast, cand
             if best >= cfg.min_contrast:
                 break
+        assert look.wall_colour is not None  # the first candidate always beats best = -1 (contrast >= 0)
         val = float(np.max(look.wall_colour))
     if cfg.floor_textures and r.random() < cfg.texture_probability:
         look.floor_kind = str(r.choice(cfg.floor_textures))

@@ -55,8 +55,9 @@ def luma(c: np.ndarray) -> float:
     return float(0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2])
 
 
-def _lines(coord: np.ndarray, period: float, width: float) -> np.ndarray:
-    """1 on thin lines every ``period`` (in the units of coord), anti-aliased over ``width``."""
+def _lines(coord: np.ndarray, period: float, width: float | np.ndarray) -> np.ndarray:
+    """1 on thin lines every ``period`` (in the units of coord), anti-aliased over ``width`` (a scalar,
+    or an array that broadcasts against coord: the floor's lines widen with distance)."""
     d = np.abs((coord / period + 0.5) % 1.0 - 0.5) * period  # distance to the nearest line
     return np.clip(1.0 - d / width, 0.0, 1.0)
 

@@ -28,11 +28,12 @@ size or sample rate shows and sounds the same events.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
+
+from foleyflow.runtime.timebase import frames_covering
 
 from . import synth
 from .events import CLASSES, KINDS, MATERIALS, Event, dominant_class, event_class
@@ -65,9 +66,10 @@ def clip_label(clip: Clip) -> str:
     return dominant_class(clip.events)
 
 
-def frame_count(duration: float, fps: Fraction) -> int:
-    """Number of frames at ``fps`` that cover ``duration`` seconds: ceil(duration * fps)."""
-    return max(1, math.ceil(float(duration * fps) - 1e-9))
+def frame_count(duration: float | Fraction, fps: Fraction) -> int:
+    """Number of frames at ``fps`` that cover ``duration`` seconds (at least one): ceil(duration * fps),
+    by :func:`foleyflow.runtime.timebase.frames_covering` (float noise never adds a frame)."""
+    return max(1, frames_covering(duration, fps))
 
 
 def frame_times(n: int, fps: Fraction) -> np.ndarray:
