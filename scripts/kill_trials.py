@@ -195,15 +195,23 @@ def calibrate(ws: Workspace) -> tuple[float, Path]:
     return wall, out.parent
 
 
-def run_trial(ws: Workspace, index: int, delay: float, overwrite: bool, reference: Path) -> Trial:
-    trial = Trial(index, delay, overwrite)
-    folder = ws.root / f"trial-{index:02d}"
+def trial_folder(folder: Path, reference: Path, overwrite: bool) -> None:
+    """A fresh folder, or one holding an old result (a copy of ``reference``) for the run to write over.
+
+    The old result's take records are left out: it stands for a result made before takes were keyed,
+    so nothing is reused and the run rewrites every take (the kill lands while it does).
+    """
     if overwrite:
         shutil.copytree(reference, folder)
-        # an old result made before takes were keyed: nothing to reuse, so the run rewrites every take
         shutil.rmtree(folder / "cut_foley" / ".foleyflow", ignore_errors=True)
     else:
         folder.mkdir()
+
+
+def run_trial(ws: Workspace, index: int, delay: float, overwrite: bool, reference: Path) -> Trial:
+    trial = Trial(index, delay, overwrite)
+    folder = ws.root / f"trial-{index:02d}"
+    trial_folder(folder, reference, overwrite)
     out = folder / "cut.otio"
     time.sleep(0.01)  # mtimes of the copied files are older than anything the run writes
     started = time.time()

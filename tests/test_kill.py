@@ -14,7 +14,6 @@ place nothing and remove the temporary files. The seeded random kills (24 of the
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import signal
 import subprocess
 import sys
@@ -130,12 +129,7 @@ KILLS = [("wav:1", False), ("wav:3", True), ("wav:5", False), ("replace:cut.otio
 def test_sigkill_at_each_stage_loses_nothing_and_a_rerun_completes(workspace, stage, overwrite):
     ws, wall, reference = workspace
     folder = ws.root / f"kill-{stage.replace(':', '-').replace('.', '-')}-{'over' if overwrite else 'fresh'}"
-    if overwrite:
-        shutil.copytree(reference, folder)
-        # an old result made before takes were keyed: nothing to reuse, so the run rewrites every take
-        shutil.rmtree(folder / "cut_foley" / ".foleyflow", ignore_errors=True)
-    else:
-        folder.mkdir()
+    kt.trial_folder(folder, reference, overwrite)
     out = folder / "cut.otio"
     before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     proc, held = start_held(ws, out, stage)
