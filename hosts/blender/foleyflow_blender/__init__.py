@@ -120,6 +120,7 @@ class Run:
         self.out_lines: list[str] = []
         self.err_lines: list[str] = []
         self.done, self.total = 0, len(written.clip_strips)
+        self.cancelled = False  # the user asked to stop: whatever the exit code, nothing is placed
         with open(self.timeline, "w", encoding="utf-8") as fh:
             json.dump(written.doc, fh, indent=2)
 
@@ -161,6 +162,7 @@ class Run:
     def cancel(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
+        self.cancelled = True
         try:
             self.proc.send_signal(signal.SIGINT if os.name == "posix" else signal.SIGTERM)
             self.proc.wait(timeout=5)
@@ -237,6 +239,8 @@ def prepare(context, reroll: bool) -> Run:
 
 def finish(run: Run, returncode: int) -> tuple[int, list[str]]:
     """Read the takes back and add their sound strips. (strips added, warnings); HostError if nothing came."""
+    if run.cancelled:  # a stop asked for, even one that landed before the CLI could say so (exit 1 at startup)
+        raise core.HostError(core.error_line("", 130))
     if returncode not in (0, 4):
         raise core.HostError(core.error_line(run.stderr, returncode))
     if not os.path.isfile(run.output):
