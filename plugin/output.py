@@ -15,18 +15,18 @@ suffix     adapter      what it carries / how it is handled
 .fcpxml    fcpx_xml     Final Cut Pro X: active take only, one timeline
 .aaf       AAF          one rate throughout, empty mob ids for clips that have none
 .kdenlive  kdenlive     Kdenlive / MLT XML (renders with ``melt``): active take only;
-                        the adapter's XML fixed by hosts.py (exact profile rate, items
+                        the adapter's XML fixed by mlt_ges.py (exact profile rate, items
                         in whole frames, audio tracks mixed, length = the timeline's);
                         transitions become cuts; at most 500 fps
 .xges      xges         GStreamer Editing Services (``ges-launch-1.0``, Pitivi): active
                         take only; file:// asset URLs; video caps at the timeline rate,
-                        audio at 48 kHz (hosts.py)
+                        audio at 48 kHz (mlt_ges.py)
 .edl       (refused)    CMX 3600 holds one video track and no audio references
 =========  ===========  ==========================================================
 
 Take WAVs are referenced by URL (:func:`url_policy`): relative to the output for .otio (unless
 asked otherwise), absolute ``file://`` for every other format; for .kdenlive and .xges every other
-media reference is made absolute too (hosts.py), as melt and GES need.
+media reference is made absolute too (mlt_ges.py), as melt and GES need.
 
 The input timeline is never overwritten unless asked (``in_place``), and then a
 backup copy is kept first.
@@ -43,7 +43,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from . import hosts
+from . import mlt_ges
 from .atomic import atomic_target, backup_copy, check_fits
 from .errors import OutputError
 from .placement import NAMESPACE, file_url
@@ -61,7 +61,7 @@ WRITE_ADAPTERS = {
     ".kdenlive": "kdenlive",
     ".xges": "xges",
 }
-# Formats written by an OTIO adapter whose XML hosts.py fixes (not by otio.adapters.write_to_file).
+# Formats written by an OTIO adapter whose XML mlt_ges.py fixes (not by otio.adapters.write_to_file).
 HOST_FORMATS = ("kdenlive", "xges")
 REFUSED = {
     ".edl": "an EDL (CMX 3600) holds one video track and no audio clip references, so it cannot carry the "
@@ -157,9 +157,9 @@ def check_limits(adapter: str, timeline: otio.schema.Timeline, rate: Fraction, p
         if len(rates) > 1:
             raise OutputError("AAF needs one frame rate throughout; this timeline uses "
                               f"{', '.join(str(r) for r in rates)} fps; write .otio or .xml (FCP7)", path)
-    if adapter == "kdenlive" and rate > hosts.KDENLIVE_MAX_RATE:
+    if adapter == "kdenlive" and rate > mlt_ges.KDENLIVE_MAX_RATE:
         raise OutputError(f"the kdenlive writer stores times to the millisecond, which cannot name every frame "
-                          f"of a {rate} fps timeline (at most {hosts.KDENLIVE_MAX_RATE} fps); write .xges or .otio",
+                          f"of a {rate} fps timeline (at most {mlt_ges.KDENLIVE_MAX_RATE} fps); write .xges or .otio",
                           path)
 
 
@@ -215,14 +215,14 @@ def write_timeline(timeline: otio.schema.Timeline, path: str | Path, adapter: st
 
 def _host_text(timeline: otio.schema.Timeline, adapter: str, path: Path, rate: Fraction | None,
                media_base: str | Path | None) -> str:
-    """The .kdenlive or .xges text of ``timeline`` (hosts.py: the adapter's XML, fixed for a render)."""
+    """The .kdenlive or .xges text of ``timeline`` (mlt_ges.py: the adapter's XML, fixed for a render)."""
     from .timeline import timeline_rate
 
     rate = exact_rate(rate) if rate is not None else timeline_rate(timeline)
     base = Path(media_base) if media_base is not None else None
     if adapter == "kdenlive":
-        return hosts.kdenlive_string(timeline, rate, base, path)
-    return hosts.xges_string(timeline, rate, base, path)
+        return mlt_ges.kdenlive_string(timeline, rate, base, path)
+    return mlt_ges.xges_string(timeline, rate, base, path)
 
 
 def _hint(adapter: str) -> str:

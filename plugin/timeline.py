@@ -186,12 +186,31 @@ def _check_aaf(path: Path, adapter: str) -> None:
                 deepest = max(deepest, depth)
                 if deepest > MAX_AAF_DEPTH:
                     break
-                todo.extend((child, depth + 1) for child in cfb.listdir(entry) if child.isdir())
+                for child in cfb.listdir(entry):
+                    if child.isdir():
+                        todo.append((child, depth + 1))
+                    elif child.name.endswith(" index"):
+                        _check_aaf_index(child, path)
+    except TimelineError:
+        raise
     except Exception as exc:  # pyaaf2 raises its own errors, ValueError, IndexError... on a damaged file
         raise TimelineError(f"cannot read as AAF: {exc or type(exc).__name__}", path) from exc
     if deepest > MAX_AAF_DEPTH:
         raise TimelineError(f"nests its objects more than {MAX_AAF_DEPTH} levels deep: not a timeline the AAF "
                             "reader can read in reasonable time", path)
+
+
+def _check_aaf_index(entry: object, path: Path) -> None:
+    """TimelineError if an AAF index stream claims more entries than its bytes hold: pyaaf2 builds a
+    struct format of that many entries first (a damaged count of 2**31 asks for gigabytes, and the
+    process is killed for memory). Every index format begins with its entry count (u32), and each entry
+    takes at least 4 bytes."""
+    size = entry.byte_size  # type: ignore[attr-defined]
+    head = entry.open("r").read(4)  # type: ignore[attr-defined]
+    count = int.from_bytes(head, "little") if len(head) == 4 else 0
+    if count * 4 > size:
+        raise TimelineError(f"cannot read as AAF: its index {entry.name!r} claims {count} entries, more than "  # type: ignore[attr-defined]
+                            f"its {size} bytes hold (a damaged file)", path)
 
 
 def _check_utf8(data: bytes, path: Path, adapter: str) -> None:
