@@ -376,10 +376,18 @@ def check_speeds(timeline: otio.schema.Timeline, path: Path) -> None:
                                     f"{effect.time_scalar!r} is not a speed (finite, at most {MAX_SPEED:g}x)", path)
         speed = outer * time_scalar(thing) if isinstance(thing, otio.core.Item) and thing.effects else outer
         if abs(speed) > MAX_SPEED:
-            raise TimelineError(f"{what}: plays at {float(speed):.6g}x through its time effects and its parents' "
+            raise TimelineError(f"{what}: plays at {_speed_text(speed)}x through its time effects and its parents' "
                                 f"(more than {MAX_SPEED:g}x): not a speed an editing system writes", path)
         if isinstance(thing, otio.core.Composition):
             todo.extend((child, speed) for child in thing)
+
+
+def _speed_text(speed: Fraction) -> str:
+    """A speed for a message; one past a float's range (a 1e308 speed in metadata, compounded) too."""
+    try:
+        return f"{float(speed):.6g}"
+    except OverflowError:
+        return f"{'-' if speed < 0 else ''}1e+{len(str(abs(speed.numerator // speed.denominator))) - 1}"
 
 
 def check_ranges(timeline: otio.schema.Timeline, path: Path) -> None:

@@ -20,11 +20,14 @@ The inputs are corpus timelines mutated three ways, drawn by hypothesis (``case_
 
     .venv/bin/python scripts/fuzz_readers.py --cases 10000 --seed 1 [--out out/fuzz/1]
 
-runs the cases in a worker process, each reader call in-process under a 30 s ``signal.alarm``;
-a supervisor restarts the worker if it dies (a crash) or stops answering (a hang that the alarm
-cannot interrupt), and records that case. It prints counts by outcome (ok / FoleyFlowError /
-other exception / timeout / crash) and saves every failing input with its case and traceback
-under ``OUT/failures/``.
+draws the 10,000 cases from the seed first (``OUT/plan.jsonl``), then runs them in a worker
+process, each reader call in-process under a 30 s ``signal.alarm``; a supervisor restarts the
+worker after the case where it died (a crash) or stopped answering (a hang the alarm cannot
+interrupt), and records that case. It prints counts by outcome (ok / FoleyFlowError / other
+exception / timeout / crash), writes them to ``OUT/summary.json`` (every case's outcome in
+``OUT/cases.jsonl``) and saves every failing input with its case and traceback under
+``OUT/failures/``. ``--plan OUT/plan.jsonl`` runs the same cases again; ``--replay OUT/failures``
+runs the readers again on the saved failing inputs only.
 """
 
 from __future__ import annotations
@@ -888,24 +891,38 @@ def run_case(case: Case, corpus: Path, folder: Path, timeout: int = TIMEOUT_S,
 
 
 # -- the long run: a supervisor and a worker ---------------------------------------------------------
-def worker(args: argparse.Namespace) -> int:
-    """Run cases ``skip``.. of the seeded hypothesis stream; one JSON line per case on stdout."""
+def plan_cases(n: int, seed: int, seeds: Sequence[str]) -> list[Case]:
+    """``n`` cases drawn by hypothesis from ``seed``, before any runs (nothing is executed here), so that
+    a worker restarted after a crash goes on with exactly the cases that were planned."""
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hseed
 
+    cases: list[Case] = []
+
+    def draw(case: Case) -> None:
+        cases.append(case)
+
+    batch = 0
+    while len(cases) < n:  # hypothesis may end a batch early (an exhausted space): go on with the next
+        before = len(cases)
+        run = settings(max_examples=n - len(cases), database=None, deadline=None, phases=[Phase.generate],
+                       suppress_health_check=list(HealthCheck))(given(case=case_strategy(seeds))(draw))
+        hseed(seed * 1000 + batch)(run)()
+        batch += 1
+        if len(cases) == before:
+            break
+    return cases[:n]
+
+
+def worker(args: argparse.Namespace) -> int:
+    """Run the planned cases ``skip``.. in-process; one JSON line per case on stdout."""
     corpus = Path(args.corpus)
-    seeds = corpus_files(corpus)
     scratch = Path(args.scratch)
+    plan = [Case.from_json(json.loads(line)) for line in Path(args.plan).read_text().splitlines()]
     emit = sys.stdout
     sys.stdout = sys.stderr  # whatever a reader prints never mixes with the protocol
-    counter = {"i": 0}
-    total = args.cases
-
-    def body(case: Case) -> None:
-        i = counter["i"]
-        counter["i"] += 1
-        if i < args.skip or i >= total:
-            return
+    for i in range(args.skip, len(plan)):
+        case = plan[i]
         folder = scratch / "current"
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
@@ -924,16 +941,6 @@ def worker(args: argparse.Namespace) -> int:
             shutil.copytree(folder / "in", keep / "in")
             (keep / "case.json").write_text(json.dumps(line, indent=1))
         print(json.dumps(line), file=emit, flush=True)
-
-    batch = 0
-    while counter["i"] < total:  # hypothesis may end a batch early (an exhausted space): go on with the next
-        before = counter["i"]
-        run = settings(max_examples=total - counter["i"], database=None, deadline=None, phases=[Phase.generate],
-                       suppress_health_check=list(HealthCheck))(given(case_strategy(seeds))(body))
-        hseed(args.seed * 1000 + batch)(run)()
-        batch += 1
-        if counter["i"] == before:
-            break
     return 0
 
 
@@ -950,10 +957,23 @@ def supervise(args: argparse.Namespace) -> int:
     t0 = time.time()
     scratch = Path(tempfile.mkdtemp(prefix="foleyflow-fuzz-"))
     rank = {o: k for k, o in enumerate(OUTCOMES)}
+    plan_path = out / "plan.jsonl"  # every case, one a line: --plan runs exactly these again
+    if args.plan is not None:
+        lines = Path(args.plan).read_text().splitlines()[:args.cases]
+        if Path(args.plan).resolve() != plan_path.resolve():
+            plan_path.write_text("".join(line + "\n" for line in lines))
+    else:
+        t_plan = time.time()
+        planned = plan_cases(args.cases, args.seed, corpus_files(Path(args.corpus)))
+        plan_path.write_text("".join(json.dumps(c.to_json()) + "\n" for c in planned))
+        print(f"planned {len(planned)} cases (seed {args.seed}) in {time.time() - t_plan:.0f} s: {plan_path}",
+              flush=True)
+    total = len(plan_path.read_text().splitlines())
+    args.cases = min(args.cases, total)
     with log_path.open("w") as log:
         while done < args.cases:
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--cases", str(args.cases),
-                   "--seed", str(args.seed), "--skip", str(done), "--corpus", str(args.corpus), "--out", str(out),
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--plan", str(plan_path),
+                   "--skip", str(done), "--corpus", str(args.corpus), "--out", str(out),
                    "--scratch", str(scratch), "--timeout", str(args.timeout)]
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                     env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
@@ -1083,6 +1103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--timeout", type=int, default=TIMEOUT_S, help="alarm per reader call, s (default 30)")
     p.add_argument("--replay", type=Path, metavar="FAILURES", help="run the readers again on the inputs saved "
                    "under FAILURES (a run's failures/ folder) and print what each does now")
+    p.add_argument("--plan", type=Path, metavar="PLAN", help="run the cases of a plan.jsonl (a run's, "
+                   "to repeat it exactly) instead of drawing --cases from --seed")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--skip", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--scratch", default="", help=argparse.SUPPRESS)

@@ -226,6 +226,20 @@ def test_speed_compounded_through_nested_stacks(tmp_path):
     refused_by_all(path, tmp_path, TimelineError, "Clip 'deep': plays at 1e+06x through its time effects")
 
 
+def test_speed_past_a_floats_range(tmp_path):
+    """Finding (long run, seed 22): a metadata speed of 1e308 inside a 100x stack is refused, but the
+    message's float(speed) raised OverflowError instead."""
+    odd = clip("odd")
+    odd.effects.append(otio.schema.Effect(effect_name="LinearTimeWarp", metadata={"speed": 1e308}))
+    track = otio.schema.Track(name="t")
+    track.append(odd)
+    stack = otio.schema.Stack(name="s")
+    stack.append(track)
+    stack.effects.append(otio.schema.LinearTimeWarp(time_scalar=100))
+    path = save(tmp_path, stack)
+    refused_by_all(path, tmp_path, TimelineError, "Clip 'odd': plays at 1e+310x through its time effects")
+
+
 def test_metadata_speed_that_is_no_number_plays_at_speed_one(tmp_path):
     """A generic "LinearTimeWarp" effect (some AAF exports) whose metadata speed is NaN is no speed: the
     clip reads, at speed 1 (and a warning), instead of ValueError from Fraction(nan)."""
@@ -252,6 +266,25 @@ def test_aaf_nested_too_deep_for_the_aaf_reader(tmp_path):
         node.append(track)
     path = save(tmp_path, node, name="deep.aaf")
     refused_by_all(path, tmp_path, TimelineError, "nests its objects more than 128 levels deep")
+
+
+def test_aaf_index_claiming_more_entries_than_it_holds(tmp_path):
+    """Finding (long run, a number mutation of trims.aaf): an index stream whose entry count reads
+    0xFFFFFFFF made pyaaf2 build a struct format of 2**32 entries; the process was killed for memory
+    (or, with less memory free, MemoryError). Refused from the count and the stream's size first."""
+    from aaf2.cfb import CompoundFileBinary
+
+    path = tmp_path / "simple.aaf"
+    path.write_bytes((CORPUS / "simple.aaf").read_bytes())
+    with path.open("rb+") as f:
+        cfb = CompoundFileBinary(f, "rb+")
+        index = next(s for _, _, streams in cfb.walk() for s in streams if s.name.endswith(" index"))
+        stream = index.open("rw")
+        stream.write(b"\xff\xff\xff\xff")
+        stream.close()
+        cfb.close()
+    refused_by_all(path, tmp_path, TimelineError, f"cannot read as AAF: its index {index.name!r} claims "
+                   "4294967295 entries, more than its")
 
 
 def test_aaf_nested_a_few_levels_reads(tmp_path):
@@ -392,13 +425,31 @@ def test_subprocess_otio_json_that_crashed_otio(tmp_path, case):
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("case", list(CRASHERS))
-def test_otio_json_that_crashed_otio_in_process(tmp_path, case):
-    """The same, in-process and through the panel's open too (refused before OTIO's reader sees it)."""
-    data, says = CRASHERS[case]
-    path = tmp_path / "cut.otio"
-    path.write_bytes(data)
-    refused_by_all(path, tmp_path, TimelineError, says)
+PANEL_OPEN = """
+import sys
+from foleyflow.plugin.errors import TimelineError
+from foleyflow.ui.engine import open_document
+for path in sys.argv[1:]:
+    try:
+        open_document(path)
+    except TimelineError as exc:
+        print(exc)
+"""
+
+
+def test_subprocess_panel_open_of_otio_json_that_crashed_otio(tmp_path):
+    """The panel's open refuses them too (one process for all: a crash fails this test, not the suite)."""
+    paths = []
+    for k, (data, _says) in enumerate(CRASHERS.values()):
+        paths.append(tmp_path / f"cut{k}.otio")
+        paths[-1].write_bytes(data)
+    proc = subprocess.run([sys.executable, "-c", PANEL_OPEN, *map(str, paths)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
+    lines = proc.stdout.splitlines()
+    assert len(lines) == len(paths)
+    for line, path, (_data, says) in zip(lines, paths, CRASHERS.values(), strict=True):
+        assert line.startswith(f"{path}: {says}"), line
 
 
 def test_old_clip_schema_without_media_references_still_reads(tmp_path):
@@ -475,3 +526,4 @@ def test_long_run_driver_counts_outcomes(tmp_path):
     assert summary["cases"] == 4 and sum(summary["by_case"].values()) == 4
     assert set(summary["by_case"]) <= {fz.OK, fz.FFERROR} and not summary["failures"]
     assert len((tmp_path / "run" / "cases.jsonl").read_text().splitlines()) == 4
+    assert len((tmp_path / "run" / "plan.jsonl").read_text().splitlines()) == 4  # --plan runs them again
