@@ -6,6 +6,7 @@ to offer its subcommands::
 
     foleyflow clips | generate | plan | run-job | place
                                        -> foleyflow.plugin.cli     (timelines; numpy, OTIO, onnxruntime)
+    foleyflow library index | fetch    -> foleyflow.plugin.library_cli (sound libraries; soundfile)
     foleyflow panel                    -> foleyflow.ui.app         (Qt)
     foleyflow train | export | eval    -> foleyflow.export.cli     (torch)
     foleyflow bench                    -> foleyflow.benchmarks.cli (the others; torch for some columns)
@@ -27,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run-job": ("foleyflow.plugin.cli", "run one job of a job list (idempotent by its take key)"),
     "place": ("foleyflow.plugin.cli", "place a job list's finished takes and write its output timeline"),
     "preview": ("foleyflow.plugin.cli", "render a review MP4 of the cut with the Foley takes mixed in"),
+    "library": ("foleyflow.plugin.library_cli", "index a sound library (UCS names or a CSV); fetch the default one"),
     "demo": ("foleyflow.demo", "render synthetic media, build a demo timeline and generate its Foley"),
     "panel": ("foleyflow.ui.app", "open the Qt panel"),
     "train": ("foleyflow.export.cli", "train a model (needs the 'train' extra: torch)"),

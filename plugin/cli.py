@@ -170,6 +170,12 @@ def _add_generate_options(g: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.add_argument("--guidance", type=float, help="classifier-free guidance (default: the model's)")
     g.add_argument("--variations", type=_positive, default=1, help="takes per clip (seeds S, S+1, ...)")
+    g.add_argument("--sound", action="append", default=[], metavar="[CLIP=]CATEGORY",
+                   help="what the clips should sound like: a category of the model's vocabulary (UCS CatID, "
+                        "e.g. FEETHmn), for every selected clip or, as V1:3=FEETHmn, for one (repeatable)")
+    g.add_argument("--sound-like", action="append", default=[], metavar="[CLIP=]FILE",
+                   help="sound like this recording (a reference the model encodes), for every selected clip "
+                        "or, as V1:3=ref.wav, for one (repeatable)")
     g.add_argument("--in-place", action="store_true", help="write over the input timeline, keeping a backup")
     g.add_argument("--absolute-urls", action="store_true", help="reference WAVs by absolute file:// URLs in .otio")
 
@@ -248,6 +254,7 @@ def _request(args: argparse.Namespace) -> GenerateRequest:
     """The GenerateRequest of generate's (and plan's) arguments."""
     from . import service
     from .generate import GenerateOptions
+    from .prompts import parse_sound_args
     from .timeline import read_timeline, record_start
 
     if args.output is None and not args.in_place:
@@ -260,7 +267,8 @@ def _request(args: argparse.Namespace) -> GenerateRequest:
         timeline=args.timeline, output=args.output or args.timeline, selection=sel,
         media_roots=tuple(args.media_root), rate=args.rate, pick=args.pick,
         options=GenerateOptions(seed=args.seed, steps=args.steps, guidance=args.guidance,
-                                variations=args.variations),
+                                variations=args.variations,
+                                sounds=parse_sound_args(args.sound, args.sound_like)),
         in_place=args.in_place, absolute_urls=args.absolute_urls,
     )
 

@@ -34,6 +34,7 @@ from .errors import EXIT_SOME_FAILED, NothingToDoError, SelectionError
 from .events import ClipStatus, EventSink
 from .generate import Engine, GenerateOptions
 from .placement import Take
+from .prompts import SoundPlan
 from .selection import Job, Selection
 from .takes import take_from_dict, take_to_dict
 from .timeline import read_timeline
@@ -146,7 +147,8 @@ class JobList:
             "request": {
                 "timeline": str(self.timeline), "output": str(self.output), "wav_dir": str(self.wav_dir),
                 "model": str(self.model), "provider": self.provider,
-                "options": {"seed": o.seed, "steps": o.steps, "guidance": o.guidance, "variations": o.variations},
+                "options": {"seed": o.seed, "steps": o.steps, "guidance": o.guidance, "variations": o.variations,
+                            **({"sounds": o.sounds.to_dict()} if o.sounds.any else {})},
                 "media_roots": [str(r) for r in self.media_roots],
                 "rate": None if self.rate is None else str(self.rate), "pick": self.pick,
                 "in_place": self.in_place, "absolute_urls": self.absolute_urls,
@@ -168,7 +170,8 @@ class JobList:
                 timeline=Path(r["timeline"]), output=Path(r["output"]), wav_dir=Path(r["wav_dir"]),
                 model=Path(r["model"]), provider=str(r.get("provider", "auto")),
                 options=GenerateOptions(seed=int(o.get("seed", 0)), steps=o.get("steps"),
-                                        guidance=o.get("guidance"), variations=int(o.get("variations", 1))),
+                                        guidance=o.get("guidance"), variations=int(o.get("variations", 1)),
+                                        sounds=SoundPlan.from_dict(o.get("sounds"))),
                 media_roots=tuple(Path(m) for m in r.get("media_roots", ())),
                 rate=None if r.get("rate") is None else Fraction(str(r["rate"])), pick=r.get("pick"),
                 in_place=bool(r.get("in_place", False)), absolute_urls=bool(r.get("absolute_urls", False)),

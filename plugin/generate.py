@@ -35,11 +35,13 @@ from .errors import MediaError, OutputError
 from .events import Cancel, Progress
 from .media import VIDEO_EXTENSIONS, media_start
 from .placement import Take
+from .prompts import SoundPlan
 from .selection import Job
 from .timing import SAMPLE_RATE, TimeMap, model_frame_times, seconds, timecode
 from .wavio import safe_name, write_wavs
 
 if TYPE_CHECKING:
+    from foleyflow.runtime.prompt import Prompt
     from foleyflow.runtime.session import Backend
     from foleyflow.runtime.spec import ModelSpec
 
@@ -61,7 +63,7 @@ class GenerateFn(Protocol):
 
     def __call__(self, model: Backend, frames: Iterable[np.ndarray], n_samples: int, *, seed: int = 0,
                  steps: int | None = None, guidance: float | None = None, progress: Progress | None = None,
-                 cancel: Cancel | None = None) -> Iterator[np.ndarray]: ...
+                 cancel: Cancel | None = None, **extra: Any) -> Iterator[np.ndarray]: ...
 
 
 class VariationsFn(Protocol):
@@ -70,7 +72,7 @@ class VariationsFn(Protocol):
 
     def __call__(self, model: Backend, frames: Iterable[np.ndarray], n_samples: int, seeds: Sequence[int], *,
                  steps: int | None = None, guidance: float | None = None, progress: Progress | None = None,
-                 cancel: Cancel | None = None) -> Iterator[np.ndarray]: ...
+                 cancel: Cancel | None = None, **extra: Any) -> Iterator[np.ndarray]: ...
 
 
 FramesNeededFn = Callable[["ModelSpec", int], int]  # (spec, samples at 48 kHz) -> model-rate frames consumed
@@ -128,24 +130,27 @@ class Engine:
 
     def variations(self, frames: Iterable[np.ndarray], n_samples: int, seeds: Sequence[int], *,
                    steps: int | None = None, guidance: float | None = None, progress: Progress | None = None,
-                   cancel: Cancel | None = None) -> Iterator[np.ndarray]:
-        """float32 chunks [V, n] at 48 kHz, row v the take of ``seeds[v]``; ``frames`` are read once."""
+                   cancel: Cancel | None = None, prompt: Prompt = None) -> Iterator[np.ndarray]:
+        """float32 chunks [V, n] at 48 kHz, row v the take of ``seeds[v]``; ``frames`` are read once.
+        ``prompt`` (runtime.prompt; None: auto) is passed on only when there is one."""
         seeds = [int(s) for s in seeds]
+        extra: dict[str, Any] = {} if prompt is None else {"prompt": prompt}
         if len(seeds) == 1:
             for chunk in self.generate_fn(self.model, frames, n_samples, seed=seeds[0], steps=steps,
-                                          guidance=guidance, progress=progress, cancel=cancel):
+                                          guidance=guidance, progress=progress, cancel=cancel, **extra):
                 yield np.asarray(chunk, np.float32).reshape(1, -1)
         elif self.variations_fn is not None:
             yield from self.variations_fn(self.model, frames, n_samples, seeds, steps=steps, guidance=guidance,
-                                          progress=progress, cancel=cancel)
+                                          progress=progress, cancel=cancel, **extra)
         else:
             yield from interleave_seeds(self.generate_fn, self.model, frames, n_samples, seeds, steps=steps,
-                                        guidance=guidance, progress=progress, cancel=cancel)
+                                        guidance=guidance, progress=progress, cancel=cancel, **extra)
 
 
 def interleave_seeds(generate_fn: GenerateFn, model: Backend, frames: Iterable[np.ndarray], n_samples: int,
                      seeds: Sequence[int], *, steps: int | None = None, guidance: float | None = None,
-                     progress: Progress | None = None, cancel: Cancel | None = None) -> Iterator[np.ndarray]:
+                     progress: Progress | None = None, cancel: Cancel | None = None,
+                     **extra: Any) -> Iterator[np.ndarray]:
     """Several seeds of a one-seed generator as rows [V, n], pulling ``frames`` once.
 
     The generators advance in turn, a chunk each, over branches of one frame stream, so the
@@ -155,7 +160,7 @@ def interleave_seeds(generate_fn: GenerateFn, model: Backend, frames: Iterable[n
     branches = itertools.tee(iter(frames), len(seeds))
     last = len(seeds) - 1
     gens = [generate_fn(model, branch, n_samples, seed=int(seed), steps=steps, guidance=guidance,
-                        progress=progress if v == last else None, cancel=cancel)
+                        progress=progress if v == last else None, cancel=cancel, **extra)
             for v, (seed, branch) in enumerate(zip(seeds, branches, strict=True))]
     pending = [np.zeros(0, np.float32) for _ in gens]
     live = [True] * len(gens)
@@ -184,6 +189,7 @@ class GenerateOptions:
     steps: int | None = None  # None: the model's default
     guidance: float | None = None  # None: the model's default
     variations: int = 1  # takes per clip, seeds seed, seed+1, ...
+    sounds: SoundPlan = SoundPlan()  # what each clip should sound like (auto: from the picture)
 
     def seeds(self) -> list[int]:
         return [self.seed + v for v in range(max(1, self.variations))]
@@ -255,6 +261,7 @@ def generate_take(
     progress: Progress | None = None,
     cancel: Cancel | None = None,
     created: str | None = None,
+    prompt: Prompt = None,
 ) -> Take:
     """Generate every variation of one job's take from one decode of its media and write its WAVs.
 
@@ -274,7 +281,7 @@ def generate_take(
               engine.spec.video_fps, job.media.path, origin, len(seeds))
     with FrameReader(job.media.path, int(engine.spec.frame_size)) as reader:
         chunks = engine.variations(reader.frames_at(times), job.n_samples, seeds, steps=options.steps,
-                                   guidance=options.guidance, progress=progress, cancel=cancel)
+                                   guidance=options.guidance, progress=progress, cancel=cancel, prompt=prompt)
         written = write_wavs(paths, chunks, job.n_samples)
     spec = engine.spec
     meta: dict[str, Any] = {
@@ -288,6 +295,9 @@ def generate_take(
     }
     if len(seeds) > 1:
         meta["seeds"] = seeds
+    sound = options.sounds.for_clip(job.info.id)
+    if sound.mode != "auto":
+        meta["sound"] = sound.metadata()
     return Take(
         source_clip_id=job.info.id,
         source_track=job.info.track,

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import opentimelineio as otio
 
@@ -48,10 +48,14 @@ from .generate import Engine, GenerateOptions, take_paths, wav_dir_for
 from .media import MediaResolver, MediaStatus
 from .output import check_limits, check_output, url_policy, write_timeline
 from .placement import Take, file_url, place_takes, rebase_take_urls
+from .prompts import check_clip_ids, resolve_prompts
 from .selection import Job, Selection, select
 from .selection import plan as plan_jobs
 from .timeline import LoadedTimeline, read_timeline, record_start
 from .timing import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from foleyflow.runtime.prompt import Prompt
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +165,7 @@ def plan(request: GenerateRequest) -> RunPlan:
     check_limits(adapter, loaded.timeline, loaded.rate, output)
     clips = video_clips(loaded.timeline, loaded.rate)
     chosen = select(clips, request.selection, loaded.timeline)
+    check_clip_ids(request.options.sounds, (c.id for c in clips))
     jobs = plan_jobs(chosen, MediaResolver(request.timeline, request.media_roots))
     plan_ = RunPlan(request, loaded, clips, jobs, adapter, wav_dir_for(output))
     for job in plan_.runnable:
@@ -302,6 +307,9 @@ def run(
             raise ValueError("run: give the model's identity with an engine loader")
         model = takekey.ModelIdentity.of_engine(loaded[0])
     created = _created()
+    prompts: dict[str, Prompt] | None = None
+    if loaded and options.sounds.any:  # bad prompts stop the run before anything is written
+        prompts = resolve_prompts(runnable, options.sounds, loaded[0].spec)
     try:
         for i, job in enumerate(runnable):
             if asked():
@@ -327,9 +335,12 @@ def run(
 
             if not loaded:  # a model that cannot be loaded stops the run (it is not one clip's failure)
                 loaded.append(engine())  # type: ignore[operator]
+            if prompts is None:  # so do prompts the model cannot take, checked before its first take
+                prompts = resolve_prompts(runnable, options.sounds, loaded[0].spec) if options.sounds.any else {}
             try:
                 takekey.forget(wav_dir, job.info.id)  # the WAVs change below: the old record goes first
-                take = generate.generate_take(loaded[0], job, wav_dir, options, progress, asked, created)
+                take = generate.generate_take(loaded[0], job, wav_dir, options, progress, asked, created,
+                                              prompts.get(job.info.id))
                 take = _record(take, wav_dir, key)
             except CancelledError as exc:
                 _remove_new(paths, existed)

@@ -100,7 +100,7 @@ def key_fields(job: Job, options: GenerateOptions, model: ModelIdentity, prompt:
         "guidance": model.guidance(options),
         "seeds": options.seeds(),
         "variations": len(options.seeds()),
-        "prompt": prompt,
+        "prompt": prompt if prompt is not None else options.sounds.for_clip(job.info.id).key(),
     }
 
 

@@ -64,6 +64,9 @@ class FakeSpec:
     default_steps: int = 4
     guidance: float = 2.0
     training: dict = field(default_factory=lambda: {"world": "impacts"})
+    sample_rate: int = 16000
+    prompt_dim: int = 0  # > 0: the fake takes sound prompts of this vocabulary
+    vocabulary: tuple = ()
 
     @property
     def video_fps(self) -> Fraction:
@@ -84,7 +87,7 @@ def fake_frames_needed(spec: FakeSpec, n_samples: int) -> int:
 
 def fake_generate(model: FakeModel, frames: Iterable[np.ndarray], n_samples: int, *, seed: int = 0,
                   steps: int | None = None, guidance: float | None = None, progress: Any = None,
-                  cancel: Any = None) -> Iterator[np.ndarray]:
+                  cancel: Any = None, prompt: Any = None) -> Iterator[np.ndarray]:
     """Consume exactly frames_needed frames, yield ``n_samples`` in uneven chunks (a ramp per seed)."""
     need = fake_frames_needed(model.spec, n_samples)
     seen = []
@@ -93,7 +96,8 @@ def fake_generate(model: FakeModel, frames: Iterable[np.ndarray], n_samples: int
             break
         assert frame.dtype == np.uint8 and frame.shape == (model.spec.frame_size, model.spec.frame_size, 3)
         seen.append(frame_index(frame))
-    model.calls.append({"frames": seen, "seed": seed, "steps": steps, "guidance": guidance, "n": n_samples})
+    model.calls.append({"frames": seen, "seed": seed, "steps": steps, "guidance": guidance, "n": n_samples,
+                        "prompt": prompt})
     t = np.arange(n_samples, dtype=np.float32)
     signal = (0.1 * np.sin(t * (seed + 1) * 0.01)).astype(np.float32)
     bounds = list(range(0, n_samples, 7919)) + [n_samples]

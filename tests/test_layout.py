@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 # -- THE GRAPH --------------------------------------------------------------------------------------
 TORCH = frozenset({"torch", "torchvision", "torchaudio"})
 QT = frozenset({"PySide6", "shiboken6", "PyQt5", "PyQt6"})
-OURS = ("runtime", "plugin", "ui", "world", "export", "models", "benchmarks",
+OURS = ("runtime", "library", "plugin", "ui", "world", "export", "models", "benchmarks",
         "foleyflow", "foleyflow.cli", "foleyflow.demo", "hosts", "scripts", "tests")
 
 
@@ -54,16 +54,17 @@ GRAPH: dict[str, Unit] = {
     # unit              folder                  units of ours it may import                third-party
     "runtime":        _u("runtime",             (),                                        only=("numpy", "onnxruntime")),
     "models":         _u("models",              (),                                        only=()),  # data only
-    "world":          _u("world",               ("runtime",),                              never=TORCH | QT),
-    "plugin":         _u("plugin",              ("runtime", "models"),                     never=TORCH | QT),
-    "ui":             _u("ui",                  ("plugin", "runtime"),                     never=TORCH),
-    "export":         _u("export",              ("world", "runtime"),                      never=QT),
-    "benchmarks":     _u("benchmarks",          ("runtime", "plugin", "ui", "world", "export", "models")),
+    "library":        _u("library",             ("runtime",),                              never=TORCH | QT | {"onnxruntime"}),
+    "world":          _u("world",               ("library", "runtime"),                    never=TORCH | QT),
+    "plugin":         _u("plugin",              ("library", "runtime", "models"),          never=TORCH | QT),
+    "ui":             _u("ui",                  ("plugin", "library", "runtime"),          never=TORCH),
+    "export":         _u("export",              ("world", "library", "runtime"),           never=QT),
+    "benchmarks":     _u("benchmarks",          ("runtime", "library", "plugin", "ui", "world", "export", "models")),
     # the root package: its __init__ (the version), the lazy dispatcher, the demo
     "foleyflow":      _u("foleyflow_ns",        (),                                        never=TORCH | QT),
     "foleyflow.cli":  _u("foleyflow_ns/cli.py", ("plugin", "ui", "export", "benchmarks", "foleyflow.demo", "foleyflow"),
                          never=TORCH | QT),
-    "foleyflow.demo": _u("foleyflow_ns/demo.py", ("plugin", "world", "runtime"),              never=TORCH | QT),
+    "foleyflow.demo": _u("foleyflow_ns/demo.py", ("plugin", "world", "library", "runtime"),              never=TORCH | QT),
     # hosts run inside other applications and talk to the `foleyflow` command only
     "hosts":          _u("hosts",               (),                                        never=TORCH | QT | {"onnxruntime"}),
     "scripts":        _u("scripts",             tuple(u for u in OURS if u != "tests")),
@@ -438,12 +439,12 @@ def test_violations_name_file_line_and_edge(planted):
     problems = violations(planted.all_edges())
     assert problems == [
         "export/cli.py:2: export -> ui (from foleyflow.ui import app) is not an edge of the graph: "
-        "export may import runtime, world",
+        "export may import library, runtime, world",
         "plugin/cli.py:7: plugin -> ui (from foleyflow.ui import panel) is not an edge of the graph: "
-        "plugin may import models, runtime",
+        "plugin may import library, models, runtime",
         "plugin/cli.py:10: plugin -> torch (import torch): plugin must never import torch",
         "plugin/cli.py:11: plugin -> export (from foleyflow.export import train) is not an edge of the graph: "
-        "plugin may import models, runtime",
+        "plugin may import library, models, runtime",
         "runtime/spec.py:4: runtime -> plugin (from .. import plugin) is not an edge of the graph: "
         "runtime may import nothing of ours",
     ]
@@ -557,7 +558,7 @@ def test_readme_layout_parser_reads_the_documented_format():
         | folder | what | imports |
         | --- | --- | --- |
         | `runtime/` -> `foleyflow.runtime` | inference | numpy, onnxruntime |
-        | `ui/` -> `foleyflow.ui` | the panel (PySide6) | `plugin`, `runtime`, PySide6 |
+        | `ui/` -> `foleyflow.ui` | the panel (PySide6) | `plugin`, `library`, `runtime`, PySide6 |
         | `foleyflow_ns/` -> `foleyflow` (root) | the command | plugin, ui (lazily), export |
         | `tests/` | tests | all |
         | `manifest.json` | the manifest | |
@@ -565,12 +566,12 @@ def test_readme_layout_parser_reads_the_documented_format():
         ## Next
         """)
     rows = readme_layout(text)
-    assert rows == {"runtime": (set(), {"numpy", "onnxruntime"}, 5), "ui": ({"plugin", "runtime"}, {"PySide6"}, 6),
+    assert rows == {"runtime": (set(), {"numpy", "onnxruntime"}, 5), "ui": ({"plugin", "library", "runtime"}, {"PySide6"}, 6),
                     "root": ({"plugin", "ui", "export"}, set(), 7), "tests": ({"all"}, set(), 8)}
     problems = readme_problems(text)
     assert "README.md Layout: no row for plugin (`plugin/`)" in problems
-    assert "README.md:7: root imports export, plugin, ui; the graph says benchmarks, export, plugin, runtime, ui, " \
-           "world" in problems
+    assert "README.md:7: root imports export, plugin, ui; the graph says benchmarks, export, library, plugin, runtime, " \
+           "ui, world" in problems
     assert not [p for p in problems if p.startswith(("README.md:5:", "README.md:6:", "README.md:8:"))]
     wrong = text.replace("numpy, onnxruntime |", "numpy, onnxruntime, torch, plugin |")
     assert [p for p in readme_problems(wrong) if p.startswith("README.md:5:")] == [

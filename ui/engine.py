@@ -373,6 +373,17 @@ def new_seed() -> int:
     return random.randrange(0, 2**31 - 1)
 
 
+def model_vocabulary(package: str | Path | None) -> tuple[str, ...]:
+    """The sound categories a model package takes as prompts (model.json's vocabulary; none for a model
+    without prompts, or a package that cannot be read: the run says why)."""
+    from foleyflow.runtime.spec import read_spec
+
+    try:
+        return tuple(getattr(read_spec(model_dir(package)), "vocabulary", ()) or ())
+    except FoleyFlowError:
+        return ()
+
+
 class EngineCache:
     """Loaded models by (package, provider); loading happens in the worker thread, once."""
 
@@ -570,7 +581,11 @@ def run_generation(
         emit(RunProgress(event.kind, event.job.info.id, event.index, event.total, event.fraction, overall, left,
                          event.message, shown))
 
-    report = service.run(engine, runnable, settings.wav_dir, settings.options, on_event, cancel)
+    try:
+        report = service.run(engine, runnable, settings.wav_dir, settings.options, on_event, cancel)
+    except FoleyFlowError as exc:  # bad input for the whole run (a prompt the model cannot take): nothing made
+        result.error = str(exc)
+        return result
     result.report = report
     result.failed = {r.job.info.id: r.error for r in report.failed}
     result.cancelled = report.cancelled

@@ -54,6 +54,7 @@ from PySide6.QtWidgets import (
 from foleyflow.plugin.events import EventKind
 from foleyflow.plugin.generate import GenerateOptions
 from foleyflow.plugin.media import MediaStatus
+from foleyflow.plugin.prompts import AUTO, SoundChoice, SoundPlan
 from foleyflow.plugin.recovery import (
     Recovery,
     RecoveryError,
@@ -162,6 +163,7 @@ class FoleyPanel(QWidget):
         self.setAcceptDrops(True)
         self.store = settings if settings is not None else default_qsettings()
         self.values = PanelSettings.load(self.store)
+        self.sounds = SoundPlan()  # the sounds chosen per clip in the picker (auto for the others)
         self.engines = engines or EngineCache()
         self.player = player or make_player(self)
         self.doc: Document | None = None
@@ -260,6 +262,8 @@ class FoleyPanel(QWidget):
         self.take_card.rerollRequested.connect(lambda: self.reroll(self.take_card.clip_id))
         self.take_card.variationChosen.connect(lambda i: self.set_variation(self.take_card.clip_id, i))
         self.take_card.seekRequested.connect(self._seek_take)
+        self.take_card.sound.soundChosen.connect(lambda choice: self.set_sound(self.take_card.clip_id, choice))
+        self.take_card.sound.previewRequested.connect(self.preview_reference)
         self.take_card.set_player_note("" if self.player.available else f"Preview: {self.player.reason}.")
         self.player.positionChanged.connect(self._player_position)
         self.player.playingChanged.connect(self._player_playing)
@@ -542,7 +546,7 @@ class FoleyPanel(QWidget):
         if self.is_running():
             return False
         ids = list(ids) if ids is not None else (self.selected_ids() or [r.id for r in self.doc.rows])
-        return self._start([self.doc.job(i) for i in ids], self.values.options())
+        return self._start([self.doc.job(i) for i in ids], self._options_for(ids))
 
     def reroll(self, clip_id: str | None = None) -> bool:
         """Generate ``clip_id`` again with a new seed; its take is replaced when the new one is ready."""
@@ -550,7 +554,37 @@ class FoleyPanel(QWidget):
         if self.doc is None or cid is None or self.is_running():
             return False
         seed = engine.new_seed()
-        return self._start([self.doc.job(cid)], replace(self.values.options(), seed=seed))
+        return self._start([self.doc.job(cid)], replace(self._options_for([cid]), seed=seed))
+
+    # == sound prompts ================================================================================
+    def sound_of(self, clip_id: str) -> SoundChoice:
+        """What ``clip_id`` should sound like: the choice made here, else what its take was made with
+        (so a re-roll keeps the take's prompt), else auto."""
+        for cid, choice in self.sounds.per_clip:
+            if cid == clip_id:
+                return choice
+        take = self.doc.session.take(clip_id) if self.doc is not None else None
+        return SoundChoice.from_metadata(take.metadata.get("sound")) if take is not None else AUTO
+
+    def set_sound(self, clip_id: str | None, choice: SoundChoice) -> None:
+        """Choose the sound of ``clip_id`` (the picker's choice), for its next generate or re-roll."""
+        if clip_id:
+            self.sounds = self.sounds.with_clip(clip_id, choice)
+
+    def _options_for(self, ids: Sequence[str]) -> GenerateOptions:
+        plan = SoundPlan(AUTO, tuple((cid, self.sound_of(cid)) for cid in ids if self.sound_of(cid).mode != "auto"))
+        return replace(self.values.options(), sounds=plan)
+
+    def vocabulary(self) -> tuple[str, ...]:
+        """The categories the settings' model takes as prompts (none: auto only)."""
+        return engine.model_vocabulary(self.values.package)
+
+    def preview_reference(self, path: str) -> None:
+        self.stop_preview()
+        if Path(path).is_file():
+            self.player.play(path)
+        else:
+            self.set_message(f"The reference {path} cannot be found.", "error")
 
     def _start(self, jobs: list[Job], options: GenerateOptions) -> bool:
         if self.doc is None:
@@ -761,6 +795,8 @@ class FoleyPanel(QWidget):
             note = "No take yet: Generate to make one."
         self.take_card.show_take(cid, f"{cid} · {row.name}", result, note,
                                  can_reroll=row.runnable and not self.is_running())
+        self.take_card.sound.set_vocabulary(self.vocabulary())
+        self.take_card.sound.set_choice(self.sound_of(cid))
 
     # == preview =======================================================================================
     def preview(self) -> None:

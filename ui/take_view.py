@@ -5,11 +5,14 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from foleyflow.plugin.prompts import SoundChoice
+
 from . import (
     qtcompat,  # noqa: F401 (guards None's refcount on affected PySide6 builds)
     theme,
 )
 from .engine import TakeResult
+from .sound_picker import SoundPicker
 from .waveform import WaveformWidget
 
 
@@ -35,6 +38,7 @@ class TakeCard(QWidget):
         self.meta.setObjectName("dim")
         self.meta.setWordWrap(True)
         self.meta.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.sound = SoundPicker(self)  # what this clip should sound like (the panel keeps the choices)
         self.waveform = WaveformWidget(self)
         self.waveform.seekRequested.connect(self.seekRequested)
         self.variation = QComboBox(self)
@@ -68,6 +72,7 @@ class TakeCard(QWidget):
         lay.setSpacing(6)
         lay.addWidget(self.heading)
         lay.addWidget(self.meta)
+        lay.addWidget(self.sound)
         lay.addWidget(self.waveform)
         lay.addLayout(buttons)
         lay.addWidget(self.player_note)
@@ -92,8 +97,10 @@ class TakeCard(QWidget):
         else:
             take = result.take
             m = take.metadata
+            sound = m.get("sound")
+            heard = f" · sound {SoundChoice.from_metadata(sound).label()}" if sound else ""
             self.meta.setText(f"{len(take.media)} variation{'s' if len(take.media) > 1 else ''} · "
-                              f"{m.get('steps', '?')} steps · guidance {m.get('guidance', '?')} · "
+                              f"{m.get('steps', '?')} steps · guidance {m.get('guidance', '?')}{heard} · "
                               f"{m.get('model', '')}" + (f"\n{note}" if note else ""))
             self.waveform.set_peaks(result.active_peaks)
             for i, seed in enumerate(result.seeds):

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,6 +42,9 @@ from .render import render
 from .scene import Motor, Scene, SceneObject, sample_scene
 from .synth import impact_sound
 from .world_config import WorldConfig, impacts_config, impacts_ood_config, ood_config
+
+if TYPE_CHECKING:
+    from .voicing import Voicer
 
 __all__ = [
     "CLASSES", "KINDS", "MATERIALS", "Clip", "Event", "WorldConfig", "clip_label", "event_class", "frame_count",
@@ -58,6 +62,8 @@ class Clip:
     duration: float
     seed: int
     objects: list[str] = field(default_factory=list)  # material of each sounding object, by Event.obj
+    sources: dict[int, tuple[str, ...]] = field(default_factory=dict)  # event index -> the library recordings
+    # that sounded it (voiced clips only; events not in it were synthesized)
 
 
 def clip_label(clip: Clip) -> str:
@@ -78,10 +84,16 @@ def frame_times(n: int, fps: Fraction) -> np.ndarray:
 
 
 def _synthesize(scene: Scene, n: int, sample_rate: int, cfg: WorldConfig, audio_rng: np.random.Generator,
-                cont_rng: np.random.Generator) -> np.ndarray:
+                cont_rng: np.random.Generator, voicer: Voicer | None = None,
+                sources: dict[int, tuple[str, ...]] | None = None) -> np.ndarray:
     audio = np.zeros(n, dtype=np.float64)
+    if voicer is not None:  # recordings for the impacts the library has; its own stream (the rest unchanged)
+        voicing = voicer.voice(scene.events, n, np.random.default_rng(audio_rng.integers(2**63)))
+        audio += voicing.audio
+        if sources is not None:
+            sources.update(voicing.sources)
     for ev in scene.events:
-        if ev.kind == "impact":
+        if ev.kind == "impact" and not (voicer is not None and voicer.voices(ev.material)):
             src = scene.source(ev.obj)
             assert isinstance(src, SceneObject) and src.modes is not None
             synth.add_impact(audio, ev.time, ev.strength, src.modes, sample_rate, cfg.detune, audio_rng)
@@ -111,8 +123,9 @@ def _synthesize(scene: Scene, n: int, sample_rate: int, cfg: WorldConfig, audio_
 
 
 def render_clip(seed: int, duration: float = 4.0, fps: Fraction = Fraction(25), size: int = 64,
-                sample_rate: int = 16000, config: WorldConfig | None = None) -> Clip:
-    """Simulate the scene of ``seed`` and render it: frames, audio and the exact event list."""
+                sample_rate: int = 16000, config: WorldConfig | None = None, voicer: Voicer | None = None) -> Clip:
+    """Simulate the scene of ``seed`` and render it: frames, audio and the exact event list. With a
+    ``voicer`` (:class:`foleyflow.world.voicing.Voicer`), impacts are sounded by library recordings."""
     if isinstance(fps, float):
         raise TypeError("fps must be a Fraction (e.g. Fraction(30000, 1001)) or an int, not a float")
     fps = Fraction(fps)
@@ -131,9 +144,12 @@ def render_clip(seed: int, duration: float = 4.0, fps: Fraction = Fraction(25), 
 
     times = frame_times(frame_count(duration, fps), fps)
     frames = render(scene, times, size, video_rng, float(1 / fps))
-    audio = _synthesize(scene, round(duration * sample_rate), sample_rate, cfg, audio_rng, cont_rng)
+    if voicer is not None and voicer.sample_rate != sample_rate:
+        raise ValueError(f"the voicer reads its recordings at {voicer.sample_rate} Hz, the clip is {sample_rate} Hz")
+    sources: dict[int, tuple[str, ...]] = {}
+    audio = _synthesize(scene, round(duration * sample_rate), sample_rate, cfg, audio_rng, cont_rng, voicer, sources)
     return Clip(frames, fps, audio.astype(np.float32), sample_rate, list(scene.events), float(duration), seed,
-                list(scene.names))
+                list(scene.names), sources)
 
 
 _SPLIT_BASE = {"train": 0, "val": 1_000_000_000, "test": 2_000_000_000, "ood": 3_000_000_000}

@@ -1,0 +1,130 @@
+"""Voicing the world's events with recordings from a sound library, as a Foley artist layers them.
+
+Each impact is sounded by a recording of its category (the material struck -> a UCS CatID, e.g.
+wood -> ``WOODImpt``), drawn from one split of the library (train, val or test: recordings are split
+by file, so a test clip is never sounded by a recording heard in training):
+
+- its onset (:func:`foleyflow.library.audio.onset_index`) lands sample-exactly on ``Event.time``;
+- gain follows the impact speed (``strength``; 0 dB at strength 1, as the synthesis' loudness does);
+- a small pitch variation (a resampling by up to ``pitch_cents``) and, for the layer under it, a small
+  timing variation: with probability ``layer_p`` a second recording of the same category sits
+  ``layer_db`` below, up to ``layer_ms`` later, the way a Foley artist sweetens a hit;
+- the scene's room tone is added by the world as before (its pink noise floor).
+
+Continuous kinds (scrape, roll, motor) and categories the library lacks keep the world's synthesis; a
+voiced clip says which recording sounded each event (:attr:`Voicing.sources`), so ground truth names
+the category *and* the file.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from foleyflow.library.audio import onset_index, read_mono, resample
+from foleyflow.library.index import LibraryIndex, Recording, Split
+
+from .events import Event
+
+log = logging.getLogger(__name__)
+
+# The world's impact materials -> the UCS CatIDs that sound them, in order of preference.
+IMPACT_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "wood": ("WOODImpt",),
+    "metal": ("METLImpt",),
+    "glass": ("GLASImpt", "GLASBrk"),
+    "rubber": ("RUBRImpt", "PLASImpt"),
+    "ceramic": ("CERMImpt", "ROCKImpt"),
+}
+
+
+@dataclass(frozen=True)
+class VoicingConfig:
+    pitch_cents: float = 60.0  # each recording is played up to this much higher or lower
+    layer_p: float = 0.35  # the chance of a second, quieter layer under a hit
+    layer_db: float = -12.0
+    layer_ms: float = 6.0  # the layer starts 0..this much after the hit
+    max_seconds: float = 3.0  # of each recording (the tail beyond is faded out)
+
+
+@dataclass
+class Voicing:
+    """One clip voiced: its audio (before the world's master gain) and, per event index, the
+    library paths of the recordings that sounded it (empty where the world's synthesis did)."""
+
+    audio: np.ndarray
+    sources: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+
+class Voicer:
+    """Recordings of a library split, read once (mono, at the world's rate) and kept in memory."""
+
+    def __init__(self, index: LibraryIndex, split: Split, sample_rate: int,
+                 categories: Mapping[str, Sequence[str]] | None = None,
+                 config: VoicingConfig | None = None) -> None:
+        self.index = index
+        self.split: Split = split
+        self.sample_rate = sample_rate
+        self.config = config or VoicingConfig()
+        self._cache: dict[str, np.ndarray] = {}
+        cats = dict(categories) if categories is not None else dict(IMPACT_CATEGORIES)
+        self.pools: dict[str, list[Recording]] = {}
+        for material, catids in cats.items():
+            pool = [r for c in catids for r in index.of(c, split)]
+            if pool:
+                self.pools[material] = pool
+        missing = sorted(set(cats) - set(self.pools))
+        if missing:
+            log.info("library %s has no %s recordings for %s: synthesized", index.root, split, ", ".join(missing))
+
+    def voices(self, material: str) -> bool:
+        return material in self.pools
+
+    def sound(self, rec: Recording) -> np.ndarray:
+        """The recording from its onset on, at most ``max_seconds``, with a short fade at its end."""
+        if rec.path not in self._cache:
+            x = read_mono(self.index.file(rec), self.sample_rate, max_seconds=self.config.max_seconds + 1.0)
+            x = x[onset_index(x, self.sample_rate):][: int(self.config.max_seconds * self.sample_rate)]
+            peak = float(np.max(np.abs(x))) if len(x) else 0.0
+            x = x / peak if peak > 0 else x  # peak-normalised: the event's strength sets the level
+            fade = min(len(x), int(0.01 * self.sample_rate))
+            if fade:
+                x[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+            self._cache[rec.path] = x.astype(np.float32)
+        return self._cache[rec.path]
+
+    def voice(self, events: Sequence[Event], n: int, rng: np.random.Generator) -> Voicing:
+        """The impacts of ``events`` whose material the library has, voiced into ``n`` samples."""
+        out = np.zeros(n, dtype=np.float64)
+        sources: dict[int, tuple[str, ...]] = {}
+        cfg = self.config
+        for i, ev in enumerate(events):
+            if ev.kind != "impact" or ev.material not in self.pools:
+                continue
+            pool = self.pools[ev.material]
+            main = pool[int(rng.integers(len(pool)))]
+            used = [main.path]
+            self._add(out, main, ev.time, ev.strength, rng)
+            if len(pool) > 1 and rng.random() < cfg.layer_p:
+                layer = pool[int(rng.integers(len(pool)))]
+                if layer.path != main.path:
+                    delay = float(rng.uniform(0.0, cfg.layer_ms / 1000.0))
+                    self._add(out, layer, ev.time + delay, ev.strength * 10 ** (cfg.layer_db / 20), rng)
+                    used.append(layer.path)
+            sources[i] = tuple(used)
+        return Voicing(out, sources)
+
+    def _add(self, out: np.ndarray, rec: Recording, time: float, gain: float, rng: np.random.Generator) -> None:
+        x = self.sound(rec)
+        ratio = 2.0 ** (float(rng.uniform(-1.0, 1.0)) * self.config.pitch_cents / 1200.0)
+        if abs(ratio - 1.0) > 1e-6 and len(x) > 1:  # higher pitch = shorter; the onset stays at sample 0
+            x = resample(x, max(1, round(len(x) / ratio)))
+        start = round(time * self.sample_rate)
+        if start >= len(out):
+            return
+        seg = x[: len(out) - start] if start >= 0 else x[-start:][: len(out)]
+        lo = max(start, 0)
+        out[lo:lo + len(seg)] += gain * seg
