@@ -70,8 +70,10 @@ def test_only_recordings_of_the_split_are_used(library):
 
 
 def test_materials_the_library_lacks_stay_synthesized(library):
+    from foleyflow.world.events import Event
+
     v = Voicer(library, "train", 16000)
-    assert v.voices("wood") and not v.voices("rubber")
+    assert v.voices(Event(0.0, "impact", "wood", 1.0, 0)) and not v.voices(Event(0.0, "impact", "rubber", 1.0, 0))
     seen_rubber = False
     for seed in range(60):
         clip = world.render_clip(seed, duration=2.0, fps=25, size=16, config=impacts_config(), voicer=v)
@@ -109,3 +111,41 @@ def test_without_a_voicer_the_world_is_unchanged(library):
 def test_the_voicer_rate_must_match(library):
     with pytest.raises(ValueError, match="48000 Hz"):
         world.render_clip(1, duration=1.0, fps=25, size=16, sample_rate=16000, voicer=Voicer(library, "train", 48000))
+
+
+def test_the_foley_kinds_are_voiced_by_their_categories(tmp_path):
+    """recorded_config(): steps by FEETHmn recordings, strikes by WEAPSwrd; kinds the library lacks (here
+    doors, breaks, digs) keep their synthesis and name no recording."""
+    from foleyflow.world.world_config import recorded_config
+
+    root = tmp_path / "lib"
+    for cat in ("FEETHmn", "WEAPSwrd", "WOODImpt"):
+        for i in range(6):
+            hit(root / f"{cat}_Take {i}_FF_T{i}.wav", seed=i + 100 * len(cat))
+    index = index_library(root)
+    v = Voicer(index, "train", 16000)
+    kinds_voiced, kinds_synth = set(), set()
+    for seed in range(40):
+        clip = world.render_clip(seed, duration=3.0, fps=25, size=16, config=recorded_config(), voicer=v)
+        for i, ev in enumerate(clip.events):
+            if i in clip.sources:
+                kinds_voiced.add(ev.kind)
+                cat = clip.sources[i][0].split("_")[0]
+                assert cat == {"step": "FEETHmn", "strike": "WEAPSwrd", "impact": "WOODImpt"}[ev.kind]
+            else:
+                kinds_synth.add(ev.kind)
+    assert {"step", "strike"} <= kinds_voiced
+    assert {"door", "break", "dig"} <= kinds_synth and "step" not in kinds_synth
+
+
+def test_foley_kinds_sound_without_a_library():
+    from foleyflow.world.world_config import recorded_config
+
+    for seed in range(20):
+        clip = world.render_clip(seed, duration=3.0, fps=25, size=16, config=recorded_config())
+        steps = [e for e in clip.events if e.kind in ("step", "door", "break", "dig", "strike")]
+        if steps:
+            start = int(np.ceil(steps[0].time * 16000))
+            assert np.abs(clip.audio[start:start + 1600]).max() > 0
+            return
+    raise AssertionError("no Foley event in 20 seeds")

@@ -1,21 +1,24 @@
 """Rendering a scene of the synthetic Foley world to frames (numpy only).
 
 Layers, back to front: wall and floor (flat gradients, or procedural textures seen through a shaking
-camera), silent distractors, contact shadows, motors, objects (surface patterns, rolling patterns,
-motion blur from sub-frame renders), sticks and hands, a foreground occluder; then the light's
-flicker and changes, sensor noise and block-DCT compression. Everything is evaluated at the exact
-frame times; shapes have analytic anti-aliased edges.
+camera; a floor walked on or dug looks like its surface), doors and shelves on the wall, silent
+distractors, contact shadows, motors, objects (surface patterns, rolling patterns, motion blur from
+sub-frame renders), the Foley actors (walkers, falling glass and its shards, shovels and dirt, clashing
+blades: flat shapes, blurred over the shutter), sticks and hands, a foreground occluder; then the
+light's flicker and changes, sensor noise and block-DCT compression. Everything is evaluated at the
+exact frame times; shapes have analytic anti-aliased edges.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import textures
-from .scene import Motor, Occluder, Scene, SceneObject, Strike
+from .scene import Breakable, Clash, Door, Motor, Occluder, Scene, SceneObject, Shovel, Strike, Walker
 
 _BLUR_SAMPLES = 3  # sub-frame renders averaged for a blurred frame
 
@@ -166,7 +169,7 @@ def render(scene: Scene, times: np.ndarray, size: int, rng: np.random.Generator,
     # everything is drawn in 0..255 and already lit: one gain per channel
     gain = (255.0 * scene.lighting).astype(np.float32)  # [3]
 
-    if look.wall_kind is None and look.floor_kind is None and not scene.motors:
+    if look.wall_kind is None and look.floor_kind is None and look.surface is None and not scene.motors:
         # wall gradient + floor below the (shaking) floor line
         rows = np.arange(size, dtype=np.float32) + 0.5  # pixel centres
         frac = np.clip(rows / max(floor_row, 1.0), 0.0, 1.0)[:, None]
@@ -183,6 +186,9 @@ def render(scene: Scene, times: np.ndarray, size: int, rng: np.random.Generator,
         frames[:, r0:] += (floor_img[r0:] - wall_img[r0:]) * fcov
     else:
         frames = _textured_background(scene, view, gain)
+    back, front = _foley_shapes(scene, view) if scene.foley else ([], [])
+    for shape in back:  # doors and shelves, on the wall
+        _paint(frames, shape, view, gain)
 
     for p in scene.pendulums:
         _draw_string(frames, p.pivot, p.bob, view, p.string * gain)
@@ -220,6 +226,9 @@ def render(scene: Scene, times: np.ndarray, size: int, rng: np.random.Generator,
             _composite(frames, col * gain, alpha, ox, oy, vis)
         else:
             _draw_object(frames, obj, P, view, gain, scene.light)
+
+    for shape in front:  # walkers, glass and its shards, shovels and dirt, blades
+        _paint(frames, shape, view, gain)
 
     # sticks and hands, drawn over everything on the frames where they are in view
     for st in scene.strikes:
@@ -289,7 +298,11 @@ def _textured_background(scene: Scene, view: _View, gain: np.ndarray) -> np.ndar
     f0 = max(0, int(math.floor(floor_row)) + m - 1)  # first padded row that shows floor
     frows = rows[f0:]
     below = np.clip((frows - floor_row) / (size - floor_row + 1e-6), 0.0, 1.0)[:, None, None]
-    if look.floor_kind is not None:
+    if look.surface is not None:
+        assert look.surface_colour is not None  # sample_scene sets both
+        floor = surface_floor(look.surface, look.texture_seed + 1, frows, n, size, look.horizon * size,
+                              look.surface_colour, look.contrast, look.scale)
+    elif look.floor_kind is not None:
         assert look.floor_colour is not None  # scene._look draws a floor's colour with its kind
         floor = textures.floor(look.floor_kind, look.texture_seed + 1, frows, n, size, look.horizon * size,
                                look.floor_colour, look.contrast, look.scale)
@@ -680,6 +693,315 @@ def _draw_occluder(frames: np.ndarray, occ: Occluder, view: _View, gain: np.ndar
     region = frames[:, r0:r1, c0:c1]
     region *= 1.0 - moved[..., 3:]
     region += moved[..., :3]
+
+
+# ----------------------------------------------------------------------------------------------
+# Foley actors: a walker, a door, breaking glass, a shovel, clashing blades (recorded_config)
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Shape:
+    """One flat shape of a Foley actor at times [T, S] (S sub-frame samples, averaged: motion blur):
+    a capsule (segment a-b, radius), a disc (centre, radius) or a convex polygon (its vertices), in
+    world coordinates. ``present`` [T, S] says when it exists; ``ground`` hides what is under the floor
+    line; ``colour`` is [3] or per frame [T, 3] (0..1, before the light)."""
+
+    kind: str
+    xs: list[np.ndarray]
+    ys: list[np.ndarray]
+    colour: np.ndarray
+    radius: float = 0.0
+    alpha: float = 1.0
+    present: np.ndarray | None = None
+    ground: bool = False
+
+
+def _poly_sdf(px: np.ndarray, py: np.ndarray, vx: list[np.ndarray], vy: list[np.ndarray]) -> np.ndarray:
+    """Signed distance (pixels, + inside) to a convex polygon of either winding, roughly (exact on edges)."""
+    area = sum(vx[i] * vy[(i + 1) % len(vx)] - vx[(i + 1) % len(vx)] * vy[i] for i in range(len(vx)))
+    sign = np.where(area >= 0, 1.0, -1.0).astype(np.float32)
+    d: np.ndarray | None = None
+    for i in range(len(vx)):
+        ex, ey = vx[(i + 1) % len(vx)] - vx[i], vy[(i + 1) % len(vx)] - vy[i]
+        norm = np.maximum(np.sqrt(ex * ex + ey * ey), 1e-6)
+        e = ((px - vx[i]) * ey - (py - vy[i]) * ex) / norm * -sign  # + on the inner side
+        d = e if d is None else np.minimum(d, e)
+    assert d is not None
+    return d
+
+
+def _paint(frames: np.ndarray, shape: _Shape, view: _View, gain: np.ndarray) -> None:
+    """Blend one shape into the frames where it shows, in place (its window: its extent over the clip)."""
+    size, scale, floor_row = view.size, view.scale, view.floor_row
+    sx, sy = view.shake_x[:, None], view.shake_y[:, None]
+    X = [(x * scale + sx).astype(np.float32) for x in shape.xs]  # [T,S] pixels
+    Y = [(floor_row - y * scale + sy).astype(np.float32) for y in shape.ys]
+    T, S = X[0].shape
+    pres = np.ones((T, S), bool) if shape.present is None else shape.present
+    on = np.nonzero(pres.any(axis=1))[0]
+    if on.size == 0:
+        return
+    r = shape.radius * scale
+    pad = r + 1.5
+    xs, ys = np.stack(X)[:, on], np.stack(Y)[:, on]
+    c0, c1 = int(np.clip(np.floor(xs.min() - pad), 0, size)), int(np.clip(np.ceil(xs.max() + pad), 0, size))
+    r0, r1 = int(np.clip(np.floor(ys.min() - pad), 0, size)), int(np.clip(np.ceil(ys.max() + pad), 0, size))
+    if shape.ground:
+        r1 = min(r1, int(np.clip(np.ceil(floor_row + float(view.shake_y.max()) + 1), 0, size)))
+    if c0 >= c1 or r0 >= r1:
+        return
+    px = (np.arange(c0, c1, dtype=np.float32) + 0.5)[None, None, None, :]
+    py = (np.arange(r0, r1, dtype=np.float32) + 0.5)[None, None, :, None]
+    colour = np.asarray(shape.colour, np.float32)
+    chunk = max(1, 200_000 // max(1, S * (r1 - r0) * (c1 - c0)))
+    for i in range(0, on.size, chunk):
+        idx = on[i:i + chunk]
+        e = [v[idx][..., None, None] for v in X], [v[idx][..., None, None] for v in Y]  # [n,S,1,1]
+        if shape.kind == "capsule":
+            cov = _cov(r - _seg_dist(px, py, e[0][0], e[1][0], e[0][1], e[1][1]))
+        elif shape.kind == "disc":
+            cov = _cov(r - np.sqrt((px - e[0][0]) ** 2 + (py - e[1][0]) ** 2))
+        else:
+            cov = _cov(_poly_sdf(px, py, e[0], e[1]))
+        cov = cov * pres[idx][..., None, None]
+        if shape.ground:  # under the floor line it is in the ground
+            cov = cov * _cov((floor_row + view.shake_y[idx])[:, None, None, None] - py)
+        a = (cov.mean(axis=1) * np.float32(shape.alpha)).astype(np.float32)[..., None]  # [n,h,w,1]
+        col = (colour[idx][:, None, None, :] if colour.ndim == 2 else colour) * gain
+        region = frames[idx, r0:r1, c0:c1]
+        frames[idx, r0:r1, c0:c1] = region + (col - region) * a
+
+
+def _times(view: _View) -> np.ndarray:
+    """Sample times [T, S] of every frame (S > 1 over a shutter: motion blur)."""
+    if view.offsets is None:
+        return view.times[:, None]
+    return view.times[:, None] + view.offsets[None, :]
+
+
+def _walker_shapes(w: Walker, ts: np.ndarray) -> list[_Shape]:
+    p = w.pose(ts)
+
+    def cap(a: str, b: str, colour: np.ndarray, radius: float) -> _Shape:
+        return _Shape("capsule", [p[a][0], p[b][0]], [p[a][1], p[b][1]], colour, radius)
+
+    out: list[_Shape] = []
+    for f, k in ((1, 0.72), (0, 1.0)):  # the far arm and leg (darker) behind the body, the near ones before it
+        arm = [cap("shoulder", f"elbow{f}", w.shirt * k, 0.8 * w.limb), cap(f"elbow{f}", f"hand{f}", w.shirt * k, 0.7 * w.limb),
+               _Shape("disc", [p[f"hand{f}"][0]], [p[f"hand{f}"][1]], w.skin * k, 0.9 * w.limb)]
+        leg = [cap("hip", f"knee{f}", w.trousers * k, w.limb), cap(f"knee{f}", f"ankle{f}", w.trousers * k, 0.9 * w.limb),
+               cap(f"ankle{f}", f"heel{f}", w.shoes * k, 0.8 * w.limb), cap(f"heel{f}", f"toe{f}", w.shoes * k, 0.8 * w.limb)]
+        out += arm + leg if f == 1 else [cap("hip", "shoulder", w.shirt, 2.0 * w.limb)] + leg + arm
+    out.append(_Shape("disc", [p["head"][0]], [p["head"][1]], w.skin, w.head))
+    return out
+
+
+def _quad_at(qx: np.ndarray, qy: np.ndarray, u: float, v: float) -> tuple[np.ndarray, np.ndarray]:
+    """A point of a quad (corners: hinge bottom, free bottom, free top, hinge top) at u across, v up."""
+    bx, by = qx[0] + (qx[1] - qx[0]) * u, qy[0] + (qy[1] - qy[0]) * u
+    tx, ty = qx[3] + (qx[2] - qx[3]) * u, qy[3] + (qy[2] - qy[3]) * u
+    return bx + (tx - bx) * v, by + (ty - by) * v
+
+
+def _inset(qx: np.ndarray, qy: np.ndarray, u0: float, u1: float, v0: float, v1: float,
+           ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    pts = [_quad_at(qx, qy, u, v) for u, v in ((u0, v0), (u1, v0), (u1, v1), (u0, v1))]
+    return [q[0] for q in pts], [q[1] for q in pts]
+
+
+def _door_shapes(d: Door, ts: np.ndarray) -> list[_Shape]:
+    z = np.zeros_like(ts)
+    x0, x1, h = d.x, d.x + d.width, d.height
+    t = 0.035  # casing
+    out = [_Shape("poly", [z + x0, z + x1, z + x1, z + x0], [z, z, z + h, z + h], d.inside_colour),
+           _Shape("poly", [z + x0 - t, z + x0, z + x0, z + x0 - t], [z, z, z + h + t, z + h + t], d.frame_colour),
+           _Shape("poly", [z + x1, z + x1 + t, z + x1 + t, z + x1], [z, z, z + h + t, z + h + t], d.frame_colour),
+           _Shape("poly", [z + x0 - t, z + x1 + t, z + x1 + t, z + x0 - t], [z + h, z + h, z + h + t, z + h + t],
+                  d.frame_colour)]
+    if d.slide:  # the rail it runs on
+        out.append(_Shape("capsule", [z + x0 - d.width, z + x1 + d.width], [z + h + 1.6 * t, z + h + 1.6 * t],
+                          d.frame_colour * 0.7, 0.012))
+    qx, qy = d.panel(ts)
+    shade = 0.78 + 0.22 * np.cos(d.angle(ts).mean(axis=1))[:, None]  # turned away from the light
+    colour = d.colour[None, :] * shade
+    panel = [qx[i] for i in range(4)], [qy[i] for i in range(4)]
+    out.append(_Shape("poly", *panel, colour))
+    if d.glass_colour is not None:  # frosted glass in the panel's frame
+        out.append(_Shape("poly", *_inset(qx, qy, 0.14, 0.86, 0.08, 0.92), d.glass_colour[None, :] * shade, alpha=0.75))
+        out.append(_Shape("poly", *_inset(qx, qy, 0.22, 0.36, 0.5, 0.86), np.ones(3), alpha=0.3))
+    else:
+        if d.material == "wood":
+            for v0, v1 in ((0.08, 0.45), (0.55, 0.92)):
+                out.append(_Shape("poly", *_inset(qx, qy, 0.18, 0.82, v0, v1), colour * 0.82))
+        else:
+            out.append(_Shape("poly", *_inset(qx, qy, 0.06, 0.94, 0.04, 0.16), colour * 1.15))
+    hx, hy = _quad_at(qx, qy, 0.86, 0.47)
+    out.append(_Shape("disc", [hx], [hy], d.handle_colour, 0.028))
+    return out
+
+
+def _breakable_shapes(g: Breakable, ts: np.ndarray) -> tuple[list[_Shape], list[_Shape]]:
+    back: list[_Shape] = []
+    z = np.zeros_like(ts)
+    if g.shelf is not None:
+        a, b, y = g.shelf
+        back.append(_Shape("poly", [z + a, z + b, z + b, z + a], [z + y - 0.03, z + y - 0.03, z + y, z + y],
+                           np.array([0.42, 0.3, 0.18])))
+        back.append(_Shape("capsule", [z + 0.5 * (a + b)] * 2, [z + y - 0.03, z + y - 0.12], np.array([0.25, 0.25, 0.27]),
+                           0.012))
+    cx, yb = g.xpath(ts), g.ypath(ts)
+    pres = g.present(ts)
+    body = _Shape("poly", [cx - g.hw, cx + g.hw, cx + g.hw, cx - g.hw], [yb, yb, yb + 2 * g.hh, yb + 2 * g.hh],
+                  g.colour, alpha=g.alpha, present=pres)
+    shapes = [body]
+    rim = g.colour * 0.5 + 0.5
+    if g.pane:
+        for (xa, ya), (xb, yb2) in (((-1, 0), (1, 0)), ((1, 0), (1, 2)), ((1, 2), (-1, 2)), ((-1, 2), (-1, 0))):
+            shapes.append(_Shape("capsule", [cx + xa * g.hw, cx + xb * g.hw], [yb + ya * g.hh, yb + yb2 * g.hh], rim,
+                                 0.01, alpha=0.8, present=pres))
+        shapes.append(_Shape("capsule", [cx - 0.5 * g.hw, cx + 0.1 * g.hw], [yb + 1.6 * g.hh, yb + 0.6 * g.hh],
+                             np.ones(3), 0.01, alpha=0.6, present=pres))
+    else:
+        top = yb + 2 * g.hh
+        nw = 0.38 * g.hw
+        shapes.append(_Shape("poly", [cx - g.hw, cx + g.hw, cx + nw, cx - nw],
+                             [top, top, top + 0.35 * g.neck, top + 0.35 * g.neck], g.colour, alpha=g.alpha, present=pres))
+        shapes.append(_Shape("poly", [cx - nw, cx + nw, cx + nw, cx - nw],
+                             [top + 0.3 * g.neck, top + 0.3 * g.neck, top + g.neck, top + g.neck], g.colour,
+                             alpha=g.alpha, present=pres))
+        shapes.append(_Shape("capsule", [cx - 0.5 * g.hw] * 2, [yb + 0.35 * g.hh, yb + 1.6 * g.hh], rim, 0.012,
+                             alpha=0.7, present=pres))
+    sx, sy = g.shards(ts)
+    after = ~pres
+    for i in range(sx.shape[0]):
+        shapes.append(_Shape("disc", [sx[i]], [sy[i] + g.shard_r[i]], rim * (0.85 + 0.3 * (i % 3) / 2),
+                             float(g.shard_r[i]), alpha=0.9, present=after))
+    return back, shapes
+
+
+def _shovel_shapes(s: Shovel, ts: np.ndarray) -> list[_Shape]:
+    tx, ty = s.tip(ts)
+    ax, ay = s.axis()
+    nx, ny = ay, -ax  # across the blade
+    w, h = s.blade_w, s.blade_h
+    out = [_Shape("capsule", [tx + ax * h, tx + ax * (h + s.handle)], [ty + ay * h, ty + ay * (h + s.handle)],
+                  s.handle_colour, 0.018, ground=True),
+           _Shape("poly", [tx - nx * 0.4 * w, tx + nx * 0.4 * w, tx + ax * h + nx * 0.5 * w, tx + ax * h - nx * 0.5 * w],
+                  [ty - ny * 0.4 * w, ty + ny * 0.4 * w, ty + ay * h + ny * 0.5 * w, ty + ay * h - ny * 0.5 * w],
+                  s.blade_colour, ground=True),
+           _Shape("capsule", [tx + ax * 0.85 * h, tx + ax * 1.25 * h], [ty + ay * 0.85 * h, ty + ay * 1.25 * h],
+                  s.blade_colour * 0.7, 0.026, ground=True)]
+    for k in range(s.contacts.shape[0]):
+        dx, dy, fly = s.dirt(ts, k)
+        for i in range(dx.shape[0]):
+            out.append(_Shape("disc", [dx[i]], [dy[i] + s.dirt_r[i]], s.dirt_colour * (0.8 + 0.2 * (i % 3)),
+                              float(s.dirt_r[i]), present=fly[i]))
+    return out
+
+
+def _clash_shapes(c: Clash, ts: np.ndarray) -> list[_Shape]:
+    ang = c.angle(ts)
+    ux, uy = np.cos(ang), np.sin(ang)
+    px, py = c.pivot
+    tipx, tipy = c.swung(ts)
+    ax, ay, bx, by = c.held(ts)
+    wx, wy = c.held_b[0] - c.held_a[0], c.held_b[1] - c.held_a[1]
+    n = math.hypot(wx, wy)
+    wx, wy = wx / n, wy / n
+    grip = 0.13
+    metal = c.material == "metal"
+    out: list[_Shape] = [
+        _Shape("capsule", [ax, ax - wx * grip], [ay, ay - wy * grip], c.grip_colour, 0.9 * c.radius_held),
+        _Shape("capsule", [ax, bx], [ay, by], c.colour, c.radius_held),
+        _Shape("capsule", [px + 0 * ux, px - ux * grip], [py + 0 * uy, py - uy * grip], c.grip_colour, 0.9 * c.radius_swung),
+        _Shape("capsule", [px + 0 * ux, tipx], [py + 0 * uy, tipy], c.colour, c.radius_swung),
+    ]
+    if metal:  # cross-guards, and a spark where they meet
+        gx, gy = math.cos(c.angle_c), math.sin(c.angle_c)
+        out.insert(1, _Shape("capsule", [ax - wy * 0.05, ax + wy * 0.05], [ay + wx * 0.05, ay - wx * 0.05],
+                             c.grip_colour * 0.8, 0.6 * c.radius_held))
+        out.append(_Shape("capsule", [px + uy * 0.05, px - uy * 0.05], [py - ux * 0.05, py + ux * 0.05],
+                          c.grip_colour * 0.8, 0.6 * c.radius_swung))
+        cx = c.pivot[0] + c.length * gx + c.radius_swung * c.push[0]  # where the outlines touch
+        cy = c.pivot[1] + c.length * gy + c.radius_swung * c.push[1]
+        for tc in c.contacts:
+            out.append(_Shape("disc", [np.zeros_like(ts) + cx], [np.zeros_like(ts) + cy], np.array([1.0, 0.95, 0.7]),
+                              0.035, alpha=0.9, present=(ts >= tc) & (ts < tc + 0.06)))
+    return out
+
+
+def _foley_shapes(scene: Scene, view: _View) -> tuple[list[_Shape], list[_Shape]]:
+    """The Foley actors' shapes: those on the wall (doors, shelves: behind everything) and the rest."""
+    ts = _times(view)
+    back: list[_Shape] = []
+    front: list[_Shape] = []
+    for f in scene.foley:
+        if isinstance(f, Walker):
+            front += _walker_shapes(f, ts)
+        elif isinstance(f, Door):
+            back += _door_shapes(f, ts)
+        elif isinstance(f, Breakable):
+            b, s = _breakable_shapes(f, ts)
+            back += b
+            front += s
+        elif isinstance(f, Shovel):
+            front += _shovel_shapes(f, ts)
+        else:
+            front += _clash_shapes(f, ts)
+    return back, front
+
+
+def _ground(rows: np.ndarray, w: int, size: int, horizon: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ground coordinates of floor pixels as textures.floor sees them: across, depth, and ground units
+    per pixel (for anti-aliasing)."""
+    dist = np.maximum(rows - horizon, 0.5)[:, None] / size
+    gx = ((np.arange(w, dtype=np.float32) + 0.5)[None, :] / size - 0.5) / dist * 0.25
+    gz = 0.25 / dist + 0 * gx
+    return gx.astype(np.float32), gz.astype(np.float32), (1.0 / (size * dist * 4.0)).astype(np.float32)
+
+
+def surface_floor(kind: str, seed: int, rows: np.ndarray, w: int, size: int, horizon: float, colour: np.ndarray,
+                  contrast: float, scale: float) -> np.ndarray:
+    """A floor of a surface walked on (``SURFACES``) or dug ("dirt"), in perspective, float32
+    [len(rows), w, 3]: wood planks, stone flags, speckled gravel, green grass, bright snow with glints,
+    rippled beige sand, diamond-plate metal, clumpy dirt."""
+    contrast = max(contrast, 0.5)
+    if kind == "wood":
+        return textures.floor("planks", seed, rows, w, size, horizon, colour, contrast, scale)
+    if kind == "grass":
+        return textures.floor("grass", seed, rows, w, size, horizon, colour, max(contrast, 0.8), scale)
+    if kind == "stone":
+        return textures.floor("tiles", seed, rows, w, size, horizon, colour, contrast, 1.4 * scale)
+    rng = np.random.default_rng(seed)
+    gx, gz, px = _ground(rows, w, size, horizon)
+    tex = textures.fbm(rng, 64, 64, 6.0, 4)
+
+    def look(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return tex[(v * 64).astype(np.int64) % 64, (u * 64).astype(np.int64) % 64]
+
+    def cells(c: float, n: int = 257) -> np.ndarray:  # a random value per cell of side c
+        ids = (np.floor(gx / c).astype(np.int64) * 7919 + np.floor(gz / c).astype(np.int64) * 104729) % n
+        return rng.uniform(-1, 1, n).astype(np.float32)[ids]
+
+    if kind == "gravel":
+        k = 1.0 + contrast * (0.3 * cells(0.008 * scale) + 0.2 * cells(0.019 * scale) + 0.06 * look(gx, gz))
+    elif kind == "snow":
+        glint = np.clip(cells(0.03 * scale) * 8.0 - 7.2, 0.0, 1.0)
+        k = 1.0 + contrast * (0.04 * look(gx * 0.5, gz * 0.5) + 0.02 * look(gx * 4, gz * 4)) + 0.12 * glint
+    elif kind == "sand":
+        ripple = np.sin(2 * np.pi * gz / (0.18 * scale) + 2.5 * look(gx * 0.3, gz * 0.3))
+        k = 1.0 + contrast * (0.07 * ripple + 0.05 * look(gx * 5, gz * 5))
+    elif kind == "metal":
+        p = 0.12 * scale
+        bump = np.abs(np.sin(np.pi * (gx + gz) / p) * np.sin(np.pi * (gx - gz) / p))
+        sheen = np.exp(-((gz - 0.5) ** 2) * 4.0)
+        k = 1.0 + contrast * (0.18 * (bump - 0.5) + 0.04 * look(gx, gz)) + 0.12 * sheen
+    elif kind == "dirt":
+        k = 1.0 + contrast * (0.16 * look(gx * 0.6, gz * 0.6) + 0.1 * look(gx * 4, gz * 4) + 0.18 * cells(0.06 * scale))
+    else:
+        raise ValueError(f"unknown floor surface {kind!r}")
+    return colour.astype(np.float32) * np.asarray(k, np.float32)[..., None] + 0 * px[..., None]
 
 
 # ----------------------------------------------------------------------------------------------

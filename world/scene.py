@@ -10,6 +10,11 @@ A scene has one main sound source of one class, sometimes a second, quieter one 
   on it show the turning);
 - motor: a fan on a stand or on the wall, switched on (a light on its base comes on) and maybe off,
   its blades (one marked) turning at the rate the hum and the blade-pass whoosh follow;
+- the Foley kinds (``recorded_config`` only), each seen at its exact contact: a walker whose feet land
+  in turn on a floor that looks like its surface (step), a door swinging or sliding shut into its frame
+  (door), a glass bottle or pane knocked off a shelf or dropped, shattering into shards where it lands
+  (break), a shovel thrust into dirt, clods flying up (dig), a blade or staff swung down onto another
+  held across its path (strike);
 
 plus silent distractors (a shape drifting or bobbing in the background, a pendulum swinging freely),
 an optional foreground occluder, light flicker and changes, textures, shake, blur and noise.
@@ -30,7 +35,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import synth
-from .events import CLASSES, MATERIALS, Event, dominant_class, event_weight
+from .events import (
+    DOOR_MATERIALS,
+    FOLEY_CLASSES,
+    MATERIALS,
+    STRIKE_MATERIALS,
+    SURFACES,
+    Event,
+    dominant_class,
+    event_weight,
+)
 from .textures import FLOOR_HUES, WALL_HUES, hsv, luma
 from .world_config import WorldConfig
 
@@ -260,6 +274,8 @@ class Look:
     flicker: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # amplitudes, frequencies, phases
     change: tuple[float, float, float] | None = None  # time, ramp (s), factor
     occluder: Occluder | None = None
+    surface: str | None = None  # the floor is this surface (SURFACES or "dirt"), walked on or dug
+    surface_colour: np.ndarray | None = None
 
     def light(self, t: np.ndarray) -> np.ndarray | None:
         """Light gain at times t, or None when the light is steady."""
@@ -278,6 +294,336 @@ class Look:
 def _smoothstep(x: np.ndarray) -> np.ndarray:
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3 - 2 * x)
+
+
+# ----------------------------------------------------------------------------------------------
+# Foley actors (recorded_config): a walker, a door, breaking glass, a shovel, clashing blades
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Piecewise:
+    """One value along pieces from t0[i] on: kind 0, s0 + v0 tau + acc tau^2 / 2 (p = s0, v0, acc); kind 1,
+    s0 -> s1 along a smoothstep over ``dur`` (p = s0, s1, dur); tau = t - t0[i]. Before the first piece,
+    the value it starts from."""
+
+    t0: np.ndarray
+    kind: np.ndarray
+    p0: np.ndarray
+    p1: np.ndarray
+    p2: np.ndarray
+
+    @staticmethod
+    def build(pieces: list[tuple[float, int, float, float, float]]) -> Piecewise:
+        first = pieces[0]
+        start = first[2]  # both kinds start from p0
+        rows = [(-1e9, 0, start, 0.0, 0.0)] + pieces
+        return Piecewise(*(np.asarray(c, dtype=np.float64) for c in zip(*rows, strict=True)))
+
+    def __call__(self, t: np.ndarray) -> np.ndarray:
+        t = np.asarray(t, dtype=np.float64)
+        i = np.searchsorted(self.t0, t, side="right") - 1
+        i = np.maximum(i, 0)
+        tau = t - self.t0[i]
+        p0, p1, p2 = self.p0[i], self.p1[i], self.p2[i]
+        quad = p0 + p1 * tau + 0.5 * p2 * tau * tau
+        smooth = p0 + (p1 - p0) * _smoothstep(tau / np.maximum(p2, 1e-9))
+        return np.where(self.kind[i] == 0, quad, smooth)
+
+
+class _Pieces:
+    """Builds a Piecewise in time order."""
+
+    def __init__(self, t: float, value: float):
+        self.t, self.value = t, value
+        self.rows: list[tuple[float, int, float, float, float]] = []
+
+    def hold(self, dur: float) -> None:
+        self.rows.append((self.t, 0, self.value, 0.0, 0.0))
+        self.t += dur
+
+    def quad(self, dur: float, v0: float, acc: float) -> None:
+        self.rows.append((self.t, 0, self.value, v0, acc))
+        self.value += v0 * dur + 0.5 * acc * dur * dur
+        self.t += dur
+
+    def smooth(self, dur: float, to: float) -> None:
+        self.rows.append((self.t, 1, self.value, to, dur))
+        self.value, self.t = to, self.t + dur
+
+    def done(self) -> Piecewise:
+        self.hold(0.0)
+        return Piecewise.build(self.rows)
+
+
+def _rot(angle: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    return np.cos(angle), np.sin(angle)
+
+
+@dataclass
+class Walker:
+    """A stick figure walking across (or marking time), its feet landing in turn on the floor. Step k is
+    taken by foot ``foot[k]``: it leaves the floor at ``lift[k]`` and lands at ``land[k]`` at ``land_x[k]``
+    (a parabola of height ``lift_h[k]``: the sole comes down at 4 lift_h / (land - lift) world units / s);
+    it stays there until the foot's next step lifts it. Foot 0 is the near one."""
+
+    index: int
+    surface: str  # the floor's
+    surface_colour: np.ndarray
+    x0: float  # hip x at t = 0
+    direction: float  # +1 walking right, -1 left
+    speed: float  # world units / s (0: in place)
+    reach: float  # the heel lands this far ahead of the hip
+    hip: float  # hip height over the sole with both feet down
+    bob: float  # the hip rises bob times the swinging foot's height
+    thigh: float
+    shin: float
+    ankle: float  # ankle height over the sole
+    foot_len: float
+    torso: float
+    head: float  # radius
+    limb: float  # leg radius
+    land: np.ndarray
+    lift: np.ndarray
+    land_x: np.ndarray
+    lift_h: np.ndarray
+    foot: np.ndarray  # int, 0 or 1
+    shirt: np.ndarray
+    trousers: np.ndarray
+    skin: np.ndarray
+    shoes: np.ndarray
+
+    def hip_x(self, t: np.ndarray) -> np.ndarray:
+        return self.x0 + self.direction * self.speed * np.asarray(t, dtype=np.float64)
+
+    def feet(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """x and height of each foot's sole (its lowest point) at times t: two arrays [2, *t.shape]; the
+        height is 0 exactly while the foot is on the floor and at every landing."""
+        t = np.asarray(t, dtype=np.float64)
+        xs, ys = [], []
+        for f in (0, 1):
+            sel = np.nonzero(self.foot == f)[0]
+            tl, tf, xl, hl = self.land[sel], self.lift[sel], self.land_x[sel], self.lift_h[sel]
+            j = np.searchsorted(tl, t, side="right")  # steps of this foot landed by t
+            jn, jp = np.clip(j, 0, len(sel) - 1), np.clip(j - 1, 0, len(sel) - 1)
+            swing = (j >= 1) & (j < len(sel)) & (t >= tf[jn])
+            tau = np.clip((t - tf[jn]) / np.maximum(tl[jn] - tf[jn], 1e-9), 0.0, 1.0)
+            xs.append(np.where(swing, xl[jp] + (xl[jn] - xl[jp]) * _smoothstep(tau), xl[jp]))
+            ys.append(np.where(swing, 4.0 * hl[jn] * tau * (1.0 - tau), 0.0))
+        return np.stack(xs), np.stack(ys)
+
+    def pose(self, t: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Joint positions (x, y) at times t: hip, shoulder, head, and per foot f: knee{f}, ankle{f},
+        heel{f}, toe{f} (the sole's ends), elbow{f}, hand{f}."""
+        fx, fy = self.feet(t)
+        d = self.direction
+        hx = self.hip_x(t)
+        hy = self.hip + self.bob * (fy[0] + fy[1])
+        leg = self.thigh + self.shin
+        out: dict[str, tuple[np.ndarray, np.ndarray]] = {"hip": (hx, hy)}
+        sx, sy = hx + d * 0.06 * self.torso, hy + self.torso
+        out["shoulder"] = (sx, sy)
+        out["head"] = (sx + d * 0.03 * self.torso, sy + 0.12 * self.torso + self.head)
+        r = self.limb * 0.8  # sole thickness: the foot's radius
+        hmax = max(float(np.max(self.lift_h)), 1e-6)
+        for f in (0, 1):
+            ax, ay = fx[f], fy[f] + self.ankle
+            dx, dy = ax - hx, ay - hy
+            dist = np.clip(np.hypot(dx, dy), 1e-6, leg * 0.9999)
+            bend = np.arccos(np.clip((self.thigh**2 + dist**2 - self.shin**2) / (2 * self.thigh * dist), -1.0, 1.0))
+            c, s = _rot(np.arctan2(dy, dx) + d * bend)  # the knee points the way it walks
+            out[f"knee{f}"] = (hx + self.thigh * c, hy + self.thigh * s)
+            out[f"ankle{f}"] = (ax, ay)
+            out[f"heel{f}"] = (fx[f] - d * (0.25 * self.foot_len - r), fy[f] + r)
+            out[f"toe{f}"] = (fx[f] + d * (0.75 * self.foot_len - r), fy[f] + r)
+            other = 1 - f  # an arm swings with the opposite leg
+            if self.speed > 0:
+                sig = np.clip((fx[other] - hx) * d / max(self.reach, 1e-3), -1.0, 1.0)
+            else:
+                sig = (fy[other] - fy[f]) / hmax
+            psi = 0.45 * sig
+            upper, fore = 0.45 * leg, 0.42 * leg
+            ex, ey = sx + d * upper * np.sin(psi), sy - upper * np.cos(psi)
+            out[f"elbow{f}"] = (ex, ey)
+            out[f"hand{f}"] = (ex + d * fore * np.sin(psi + 0.35), ey - fore * np.cos(psi + 0.35))
+        return out
+
+
+@dataclass
+class Door:
+    """A door in the wall: a doorway [x, x + width] x [0, height] and a panel that swings on hinges at
+    its left edge (``side`` +1) or its right edge (-1), its free edge coming towards the camera as it
+    opens, or slides (opening towards -side along a rail). ``open(t)`` is 0 shut (the panel fills the
+    doorway exactly) to 1 wide open; each close ends at speed, the panel hitting its frame."""
+
+    index: int
+    material: str
+    x: float
+    width: float
+    height: float
+    side: float  # +1: hinged on the left (or slides open to the left), closing edge on the right
+    slide: bool
+    max_angle: float  # swing at open(t) = 1, radians
+    opening: Piecewise
+    colour: np.ndarray
+    frame_colour: np.ndarray
+    inside_colour: np.ndarray  # the dark room behind it
+    handle_colour: np.ndarray
+    glass_colour: np.ndarray | None = None  # a glass door: its pane (``colour`` is the pane's frame)
+
+    def open(self, t: np.ndarray) -> np.ndarray:
+        return np.clip(self.opening(t), 0.0, 1.0)
+
+    def angle(self, t: np.ndarray) -> np.ndarray:
+        return np.zeros_like(np.asarray(t, dtype=np.float64)) if self.slide else self.max_angle * self.open(t)
+
+    def panel(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The panel's four corners as seen (x [4, ...], y [4, ...]): hinge bottom, free bottom, free top,
+        hinge top. Swinging, its free edge comes towards the camera (narrower, taller)."""
+        t = np.asarray(t, dtype=np.float64)
+        s, w, h = self.side, self.width, self.height
+        xh = self.x if s > 0 else self.x + w
+        if self.slide:
+            dx = -s * self.open(t) * w
+            xa, xb = xh + dx, xh + s * w + dx
+            z = np.zeros_like(t)
+            return np.stack([xa, xb, xb, xa]), np.stack([z, z, z + h, z + h])
+        th = self.angle(t)
+        xf = xh + s * w * np.cos(th)
+        e = 0.22 * w * np.sin(th)
+        z = np.zeros_like(t)
+        return np.stack([z + xh, xf, xf, z + xh]), np.stack([z, -0.3 * e, h + 0.7 * e, z + h])
+
+
+@dataclass
+class Breakable:
+    """A glass bottle (or pane) knocked off a shelf or dropped from above the frame: it falls and
+    shatters where it lands at ``t_contact``; from then on only its shards are there, flying out and
+    lying where they land."""
+
+    index: int
+    pane: bool
+    hw: float  # half-width of the body (a pane: of the pane)
+    hh: float  # half-height of the body
+    neck: float  # neck length (bottles), world units
+    xpath: Piecewise  # centre x
+    ypath: Piecewise  # height of its bottom
+    t_contact: float
+    shelf: tuple[float, float, float] | None  # (x from, x to, height) of the board it stood on
+    colour: np.ndarray
+    alpha: float
+    shard_x0: np.ndarray  # [M] where each shard starts (at t_contact)
+    shard_y0: np.ndarray
+    shard_vx: np.ndarray
+    shard_vy: np.ndarray
+    shard_land: np.ndarray  # [M] seconds after t_contact it lands (and lies still)
+    shard_r: np.ndarray  # [M] radius
+    gravity: float
+
+    def present(self, t: np.ndarray) -> np.ndarray:
+        """Where the glass is whole (drawn): before the contact."""
+        return np.asarray(t) < self.t_contact
+
+    def shards(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Centres of the shards' lowest points, x and y [M, *t.shape] (meaningful from t_contact)."""
+        t = np.asarray(t, dtype=np.float64)
+        tau = np.clip(t[None] - self.t_contact, 0.0, None)
+        tau = np.minimum(tau, self.shard_land.reshape((-1,) + (1,) * t.ndim))
+        e = (-1,) + (1,) * t.ndim
+        x = self.shard_x0.reshape(e) + self.shard_vx.reshape(e) * tau
+        y = self.shard_y0.reshape(e) + self.shard_vy.reshape(e) * tau - 0.5 * self.gravity * tau * tau
+        return x, np.maximum(y, 0.0)
+
+
+@dataclass
+class Shovel:
+    """A shovel thrust into the ground again and again: its blade tip moves along the handle's axis,
+    ``depth(t)`` world units from the contact point (x, 0) (< 0: in the ground), and enters the ground
+    at each ``contacts`` time, dirt flying up."""
+
+    index: int
+    x: float
+    lean: float  # the handle's angle from the vertical (+: its top to the right)
+    blade_w: float
+    blade_h: float
+    handle: float  # length, world units
+    depth: Piecewise
+    contacts: np.ndarray  # [K]
+    dirt_x0: np.ndarray  # [K, M]
+    dirt_vx: np.ndarray
+    dirt_vy: np.ndarray
+    dirt_r: np.ndarray  # [M]
+    gravity: float
+    blade_colour: np.ndarray
+    handle_colour: np.ndarray
+    dirt_colour: np.ndarray
+    surface_colour: np.ndarray
+    surface: str = "dirt"
+
+    def axis(self) -> tuple[float, float]:
+        """Unit vector from the blade tip up the handle."""
+        return math.sin(self.lean), math.cos(self.lean)
+
+    def tip(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        s = self.depth(t)
+        ax, ay = self.axis()
+        return self.x + ax * s, ay * s
+
+    def dirt(self, t: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The clods of thrust k: x, y [M, *t.shape] and whether each is in the air (flying)."""
+        t = np.asarray(t, dtype=np.float64)
+        e = (-1,) + (1,) * t.ndim
+        tau = t[None] - self.contacts[k]
+        x = self.dirt_x0[k].reshape(e) + self.dirt_vx[k].reshape(e) * tau
+        y = self.dirt_vy[k].reshape(e) * tau - 0.5 * self.gravity * tau * tau
+        return x, y, (tau >= 0) & (y >= 0)
+
+
+@dataclass
+class Clash:
+    """A blade (or staff) swung about its grip ``pivot`` into another held still across its path: its
+    axis at angle ``angle(t)`` (radians, world, counter-clockwise from +x), its tip's outline touching the
+    held blade's at ``angle_c``. The held one crosses the swing's path at an angle, ahead of it and
+    beyond the tip's reach, so nothing else of the two ever meets. It gives a little at each hit, along
+    ``push`` (its normal, away from the blow)."""
+
+    index: int
+    material: str
+    pivot: tuple[float, float]
+    length: float  # pivot to the swung tip, world units
+    angle_c: float
+    angle: Piecewise
+    held_a: tuple[float, float]  # the held blade's axis, grip end to tip, at rest
+    held_b: tuple[float, float]
+    push: tuple[float, float]
+    radius_swung: float
+    radius_held: float
+    contacts: np.ndarray  # [K]
+    jolt: np.ndarray  # [K] how far each hit pushes the held blade, world units
+    colour: np.ndarray
+    grip_colour: np.ndarray
+
+    def swung(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The swung blade's tip (x, y) at times t."""
+        c, s = _rot(self.angle(t))
+        return self.pivot[0] + self.length * c, self.pivot[1] + self.length * s
+
+    def give(self, t: np.ndarray) -> np.ndarray:
+        """How far the held blade is pushed (along the swung one at contact) at times t."""
+        t = np.asarray(t, dtype=np.float64)
+        out = np.zeros_like(t)
+        for tc, a in zip(self.contacts, self.jolt, strict=True):
+            u = np.maximum(t - tc, 0.0) / 0.035
+            out += a * u * np.exp(1.0 - u)
+        return out
+
+    def held(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        g = self.give(t)
+        c, s = self.push
+        return (self.held_a[0] + c * g, self.held_a[1] + s * g, self.held_b[0] + c * g, self.held_b[1] + s * g)
+
+
+FoleyActor = Walker | Door | Breakable | Shovel | Clash
 
 
 @dataclass
@@ -303,14 +649,18 @@ class Scene:
     pendulums: list[Pendulum] = field(default_factory=list)
     look: Look = field(default_factory=Look)
     label: str = ""
+    foley: list[FoleyActor] = field(default_factory=list)  # walkers, doors, glass, shovels, clashing blades
 
-    def source(self, index: int) -> SceneObject | Motor:
+    def source(self, index: int) -> SceneObject | Motor | FoleyActor:
         for o in self.objects:
             if o.index == index:
                 return o
         for m in self.motors:
             if m.index == index:
                 return m
+        for f in self.foley:
+            if f.index == index:
+                return f
         raise KeyError(index)
 
 
@@ -372,12 +722,15 @@ class _Builder:
         self.motors: list[Motor] = []
         self.events: list[Event] = []
         self.names: list[str] = []
+        self.foley: list[FoleyActor] = []
 
     def mark(self) -> tuple[int, ...]:
-        return len(self.objects), len(self.strikes), len(self.motors), len(self.events), len(self.names)
+        return (len(self.objects), len(self.strikes), len(self.motors), len(self.events), len(self.names),
+                len(self.foley))
 
     def undo(self, m: tuple[int, ...]) -> None:
         del self.objects[m[0]:], self.strikes[m[1]:], self.motors[m[2]:], self.events[m[3]:], self.names[m[4]:]
+        del self.foley[m[5]:]
 
     def name(self, material: str) -> int:
         self.names.append(material)
@@ -618,6 +971,346 @@ def _motor(b: _Builder, r: np.random.Generator, region: tuple[float, float]) -> 
                           float(end)))
 
 
+# ----------------------------------------------------------------------------------------------
+# Foley sources (recorded_config): each seen at its contact, in its region
+# ----------------------------------------------------------------------------------------------
+
+# Floor looks of the surfaces walked on (and dug): hue, saturation and value ranges.
+SURFACE_HUES: dict[str, tuple[tuple[float, float], tuple[float, float], tuple[float, float]]] = {
+    "wood": ((0.05, 0.11), (0.4, 0.7), (0.35, 0.62)), "stone": ((0.05, 0.15), (0.0, 0.12), (0.38, 0.6)),
+    "gravel": ((0.06, 0.12), (0.05, 0.22), (0.42, 0.62)), "grass": ((0.22, 0.32), (0.5, 0.8), (0.3, 0.55)),
+    "snow": ((0.55, 0.62), (0.0, 0.07), (0.88, 0.97)), "sand": ((0.1, 0.13), (0.3, 0.45), (0.7, 0.85)),
+    "metal": ((0.55, 0.6), (0.02, 0.1), (0.45, 0.65)), "dirt": ((0.05, 0.09), (0.45, 0.7), (0.2, 0.36)),
+}
+
+
+def _surface_colour(surface: str, r: np.random.Generator) -> np.ndarray:
+    (h0, h1), (s0, s1), (v0, v1) = SURFACE_HUES[surface]
+    return hsv(r.uniform(h0, h1), r.uniform(s0, s1), r.uniform(v0, v1))
+
+
+def _cloth(r: np.random.Generator) -> np.ndarray:
+    return hsv(r.uniform(0, 1), r.uniform(0.2, 0.8), r.uniform(0.2, 0.85))
+
+
+def _walker(b: _Builder, r: np.random.Generator, region: tuple[float, float], outward: float | None) -> None:
+    cfg, duration = b.cfg, b.duration
+    a, right = region
+    surface = str(r.choice(cfg.surfaces))
+    leg_len = min(r.uniform(*cfg.leg_length), (b.top - 0.08) / 2.35)  # hip to sole; the head stays in view
+    ankle = 0.1 * leg_len
+    leg = leg_len - ankle  # hip to ankle, straight
+    period = r.uniform(*cfg.step_period)
+    half = 0.5 * period
+    support = r.uniform(0.08, 0.14) * period  # both feet down after each landing
+    direction = outward if outward is not None else (1.0 if r.random() < 0.5 else -1.0)
+    margin = 0.08 + 0.35 * leg_len
+    room = max(0.0, (right - a) - 2 * margin)
+    in_place = r.random() < cfg.in_place_probability
+    speed = 0.0 if in_place else min(r.uniform(*cfg.walk_speed), room / duration, 0.7 * leg / (half + support))
+    reach = 0.5 * speed * (half + support)  # the heel lands reach ahead of the hip and lifts reach behind
+    travel = speed * duration
+    lo, hi = a + margin + (travel if direction < 0 else 0.0), right - margin - (travel if direction > 0 else 0.0)
+    x0 = r.uniform(lo, hi) if lo < hi else 0.5 * (a + right) - direction * 0.5 * travel
+    scale = leg_len / 0.4
+    lift_range = (cfg.step_lift[0] * scale, cfg.step_lift[1] * scale)
+    hip = ankle + math.sqrt(max((0.97 * leg) ** 2 - reach**2, (0.8 * leg) ** 2))
+    bob = min(0.3, max(0.0, 0.995 * leg - (hip - ankle)) / max(lift_range[1], 1e-6))
+    # steps from well before the clip to well after it, alternating feet, each a little early or late
+    phase = r.uniform(0.0, half)
+    k0 = -int(math.ceil((period + 1.0) / half)) - 1
+    k1 = int(math.ceil((duration + period + 1.0) / half)) + 1
+    ks = np.arange(k0, k1 + 1)
+    land = phase + ks * half + r.uniform(-0.04, 0.04, ks.size) * period
+    lift = np.empty_like(land)
+    lift[1:] = land[:-1] + support * r.uniform(0.8, 1.2, ks.size - 1)
+    lift[0] = land[0] - (half - support)
+    lift = np.minimum(lift, land - 0.5 * (half - support))  # every swing lasts a while
+    first = int(r.integers(2))
+    foot = (np.arange(ks.size) + first) % 2
+    wobble = np.where(foot == 0, 1.0, -1.0) * (0.02 * leg_len if in_place else 0.0)
+    land_x = x0 + direction * (speed * land + reach + wobble)
+    lift_h = r.uniform(*lift_range, ks.size)
+    skin = hsv(r.uniform(0.02, 0.09), r.uniform(0.25, 0.6), r.uniform(0.3, 0.95))
+    shirt, trousers = _cloth(r), _cloth(r) * 0.8
+    shoes = hsv(r.uniform(0, 1), r.uniform(0.0, 0.5), r.uniform(0.05, 0.3))
+    w = Walker(b.name(surface), surface, _surface_colour(surface, r), float(x0), direction, float(speed),
+               float(reach), float(hip), float(bob), 0.5 * leg, 0.5 * leg, ankle, 0.32 * leg_len, 0.8 * leg_len,
+               0.2 * leg_len, 0.075 * leg_len, land, lift, land_x, lift_h, foot, shirt, trousers, skin, shoes)
+    b.foley.append(w)
+    down = 4.0 * lift_h / (land - lift)  # the sole's speed as it lands
+    b.events += [Event(float(t), "step", surface, float(min(1.0, v / synth.MAX_STEP)), w.index)
+                 for t, v in zip(land, down, strict=True) if 0.0 <= t < duration - 0.02]
+
+
+def _door(b: _Builder, r: np.random.Generator, region: tuple[float, float]) -> None:
+    cfg, duration = b.cfg, b.duration
+    a, right = region
+    material = str(r.choice(cfg.door_materials))
+    height = min(r.uniform(0.85, 1.15), b.top - 0.12)
+    slide = bool(r.random() < cfg.door_slide_probability)
+    width = min(r.uniform(0.36, 0.55), 0.55 * height, ((right - a) - 0.1) / (2.0 if slide else 1.0))
+    side = 1.0 if r.random() < 0.5 else -1.0
+    # the doorway (and, sliding, the panel pushed aside) inside the region
+    lo, hi = a + 0.05 + (width if slide and side > 0 else 0.0), right - 0.05 - width - (width if slide and side < 0 else 0.0)
+    x = r.uniform(lo, hi) if lo < hi else 0.5 * (a + right - width)
+    max_angle = r.uniform(1.2, 1.4)
+    travel = width * (1.0 if slide else max_angle)  # how far the closing edge moves, per unit of open(t)
+    n = int(r.integers(cfg.door_closes[0], cfg.door_closes[1] + 1))
+
+    def closing(amount: float) -> tuple[float, float]:  # its duration and the edge's speed as it shuts
+        dur = max(0.2, 2.0 * amount * travel / r.uniform(*cfg.door_speed))  # open = amount (1 - u^2)
+        return dur, 2.0 * amount * travel / dur
+
+    amount = r.uniform(0.5, 1.0)
+    dur, speed = closing(amount)
+    t_close = r.uniform(0.12, 0.5) * duration
+    pieces = _Pieces(t_close - dur, amount)  # open at first, or already swinging shut
+    events: list[Event] = []
+    for k in range(n):
+        pieces.quad(dur, 0.0, -2.0 * amount / (dur * dur))  # faster and faster, until it hits the frame
+        pieces.value = 0.0  # shut, exactly
+        events.append(Event(float(t_close), "door", material, float(min(1.0, speed / synth.MAX_DOOR)), -1))
+        if k == n - 1:
+            break
+        pieces.hold(r.uniform(0.3, 0.8))
+        amount = r.uniform(0.5, 1.0)
+        pieces.smooth(r.uniform(0.5, 1.0), amount)  # opened again (silently)
+        pieces.hold(r.uniform(0.15, 0.5))
+        dur, speed = closing(amount)
+        t_close = pieces.t + dur
+        if t_close >= duration - 0.05:  # it would shut after the clip: it stays open
+            break
+    if material == "wood":
+        colour = hsv(r.uniform(0.05, 0.1), r.uniform(0.4, 0.75), r.uniform(0.3, 0.65))
+    elif material == "metal":
+        colour = hsv(r.uniform(0, 1), r.uniform(0.0, 0.35), r.uniform(0.45, 0.8))
+    else:  # a glass pane in a light (aluminium) or dark frame
+        colour = hsv(r.uniform(0.55, 0.6), r.uniform(0.0, 0.1), r.uniform(0.6, 0.85) if r.random() < 0.6
+                     else r.uniform(0.12, 0.3))
+    glass = np.asarray(synth.SPECS["glass"].colour_hi) * r.uniform(0.85, 1.0) if material == "glass" else None
+    frame_colour = hsv(r.uniform(0, 1), r.uniform(0.0, 0.3), r.uniform(0.15, 0.9))
+    inside = hsv(r.uniform(0, 1), r.uniform(0.0, 0.3), r.uniform(0.03, 0.14))
+    handle = hsv(r.uniform(0.1, 0.15), r.uniform(0.0, 0.6), r.uniform(0.55, 0.9))
+    if abs(luma(handle) - luma(colour)) < 0.2:
+        handle = np.clip(1.05 - colour, 0.0, 1.0)
+    d = Door(b.name(material), material, float(x), float(width), float(height), side, slide, float(max_angle),
+             pieces.done(), colour, frame_colour, inside, handle, glass)
+    b.foley.append(d)
+    b.events += [Event(e.time, e.kind, e.material, e.strength, d.index) for e in events if e.time < duration - 0.02]
+
+
+def _breakables(b: _Builder, r: np.random.Generator, region: tuple[float, float], outward: float | None) -> None:
+    cfg, duration, g = b.cfg, b.duration, b.cfg.gravity
+    a, right = region
+    n = int(r.integers(cfg.breakables[0], cfg.breakables[1] + 1))
+    lane = (right - a) / n
+    times: list[float] = []
+    for i in range(n):
+        pane = bool(r.random() < cfg.pane_probability)
+        if pane:
+            hw, hh, neck = r.uniform(0.09, 0.15), r.uniform(0.11, 0.18), 0.0
+        else:
+            hw, hh = r.uniform(0.04, 0.065), r.uniform(0.08, 0.13)
+            neck = hh * r.uniform(0.6, 0.9)
+        hw = min(hw, 0.4 * lane)
+        tall = 2 * hh + neck
+        t_c = r.uniform(0.2, 0.85) * duration
+        for _ in range(10):  # apart from the others
+            if all(abs(t_c - u) >= max(cfg.min_gap, 0.15) for u in times):
+                break
+            t_c = r.uniform(0.2, 0.85) * duration
+        else:
+            continue
+        x_c = r.uniform(a + i * lane + hw + 0.03, a + (i + 1) * lane - hw - 0.03) if lane > 2 * hw + 0.06 \
+            else a + (i + 0.5) * lane
+        shelf = None
+        if not pane and r.random() < cfg.shelf_probability:  # pushed along a shelf and off its edge
+            y_s = r.uniform(0.35, max(0.36, min(0.9, b.top - tall - 0.1)))
+            t_f = math.sqrt(2 * y_s / g)
+            vx = r.uniform(0.3, 0.8)
+            direction = outward if outward is not None else (1.0 if x_c > 0.5 * (a + right) else -1.0)
+            edge = x_c - direction * vx * t_f
+            slide_len = r.uniform(0.1, 0.3)
+            t_edge = t_c - t_f
+            t_go = t_edge - slide_len / vx
+            xp = _Pieces(t_go, edge - direction * slide_len)
+            xp.quad(slide_len / vx + t_f + 1.0, direction * vx, 0.0)
+            yp = _Pieces(t_edge, y_s)
+            yp.quad(t_f, 0.0, -g)
+            board = r.uniform(0.3, 0.5)
+            shelf = (min(edge, edge - direction * board), max(edge, edge - direction * board), y_s)
+            speed = g * t_f
+        else:  # dropped (or thrown down) from above the frame
+            y0 = b.top + r.uniform(0.02, 0.5)
+            v0 = -r.uniform(0.0, 1.0)
+            t_f = (v0 + math.sqrt(v0 * v0 + 2 * g * y0)) / g
+            xp = _Pieces(t_c - t_f, x_c)
+            xp.hold(1.0)
+            yp = _Pieces(t_c - t_f, y0)
+            yp.quad(t_f, v0, -g)
+            speed = -v0 + g * t_f
+        strength = float(min(1.0, speed / synth.MAX_SPEED))
+        m = int(r.integers(cfg.shards[0], cfg.shards[1] + 1))
+        sx0 = x_c + r.uniform(-hw, hw, m)  # the shards fly out from where it lands
+        sy0 = r.uniform(0.0, 0.03, m)
+        svx = r.uniform(-1.0, 1.0, m) * (0.4 + 1.4 * strength)
+        svy = r.uniform(0.3, 1.8, m) * (0.4 + 0.8 * strength)
+        land = (svy + np.sqrt(svy * svy + 2 * g * sy0)) / g
+        radius = r.uniform(0.016, 0.032, m)
+        if pane:
+            colour, alpha = np.asarray(synth.SPECS["glass"].colour_hi) * r.uniform(0.85, 1.0), r.uniform(0.45, 0.6)
+        else:
+            tint = int(r.integers(3))
+            colour = (hsv(r.uniform(0.28, 0.4), r.uniform(0.5, 0.9), r.uniform(0.3, 0.6)) if tint == 0 else
+                      hsv(r.uniform(0.06, 0.1), r.uniform(0.6, 0.9), r.uniform(0.25, 0.5)) if tint == 1 else
+                      np.asarray(synth.SPECS["glass"].colour_lo) * r.uniform(0.9, 1.05))
+            alpha = r.uniform(0.7, 0.85)
+        obj = Breakable(b.name("glass"), pane, hw, hh, neck, xp.done(), yp.done(), float(t_c), shelf, colour,
+                        float(alpha), sx0, sy0, svx, svy, land, radius, g)
+        b.foley.append(obj)
+        times.append(t_c)
+        if t_c < duration - 0.02:
+            b.events.append(Event(float(t_c), "break", "glass", strength, obj.index))
+
+
+def _shovel(b: _Builder, r: np.random.Generator, region: tuple[float, float]) -> None:
+    cfg, duration, g = b.cfg, b.duration, b.cfg.gravity
+    a, right = region
+    lean = r.uniform(0.12, 0.45) * (1.0 if r.random() < 0.5 else -1.0)
+    blade_w, blade_h = r.uniform(0.1, 0.14), r.uniform(0.13, 0.18)
+    x = r.uniform(a + 0.2, right - 0.2) if right - a > 0.4 else 0.5 * (a + right)
+    n = int(r.integers(cfg.digs[0], cfg.digs[1] + 1))
+    t = r.uniform(0.15, 0.5) * duration
+    rest = r.uniform(0.25, 0.5)
+    speed = r.uniform(*cfg.dig_speed)
+    pieces = _Pieces(t - 2 * rest / speed, rest)
+    contacts: list[float] = []
+    speeds: list[float] = []
+    for k in range(n):
+        if k > 0 and t >= duration - 0.05:
+            break
+        pieces.quad(2 * rest / speed, 0.0, -speed * speed / (2 * rest))  # from rest, faster and faster down
+        pieces.value = 0.0  # in at the contact, exactly
+        contacts.append(t)
+        speeds.append(speed)
+        deep = r.uniform(0.06, 0.7 * blade_h)
+        pieces.quad(2 * deep / speed, -speed, speed * speed / (2 * deep))  # stopped by the ground
+        pieces.value = -deep
+        pieces.hold(r.uniform(0.08, 0.2))
+        rest = r.uniform(0.25, 0.5)
+        pieces.smooth(r.uniform(0.3, 0.6), rest)  # pulled out and lifted
+        pieces.hold(r.uniform(0.1, 0.45))
+        nxt = r.uniform(*cfg.dig_speed)
+        t = pieces.t + 2 * rest / nxt
+        speed = nxt
+    m = int(r.integers(10, 18))
+    kk = len(contacts)
+    side = np.where(r.random((kk, m)) < 0.7, -np.sign(lean), np.sign(lean))  # mostly thrown away from the handle
+    st = np.minimum(1.0, np.asarray(speeds) / synth.MAX_DIG)[:, None]
+    dirt_x0 = x + r.uniform(-0.45, 0.45, (kk, m)) * blade_w
+    dirt_vx = side * r.uniform(0.1, 0.8, (kk, m)) * (0.4 + 0.8 * st)
+    dirt_vy = r.uniform(0.5, 1.6, (kk, m)) * (0.4 + 0.8 * st)
+    surface_colour = _surface_colour("dirt", r)
+    blade = np.full(3, r.uniform(0.45, 0.75)) * np.array([0.97, 0.99, 1.03])
+    handle = hsv(r.uniform(0.05, 0.1), r.uniform(0.35, 0.7), r.uniform(0.3, 0.7))
+    sh = Shovel(b.name("dirt"), float(x), float(lean), float(blade_w), float(blade_h), b.top + 1.0, pieces.done(),
+                np.asarray(contacts), dirt_x0, dirt_vx, dirt_vy, r.uniform(0.014, 0.028, m), g, blade, handle,
+                surface_colour * r.uniform(0.75, 0.95), surface_colour)
+    b.foley.append(sh)
+    b.events += [Event(float(tc), "dig", "dirt", float(min(1.0, v / synth.MAX_DIG)), sh.index)
+                 for tc, v in zip(contacts, speeds, strict=True) if 0.0 <= tc < duration - 0.02]
+
+
+def _clash(b: _Builder, r: np.random.Generator, region: tuple[float, float]) -> None:
+    cfg, duration = b.cfg, b.duration
+    a, right = region
+    mats = cfg.strike_materials
+    material = ("wood" if "wood" in mats and (len(mats) == 1 or r.random() < cfg.staff_probability)
+                else str(r.choice([m for m in mats if m != "wood"])))
+    rs = 0.022 if material == "metal" else 0.03
+    rt = rs
+    side = 1.0 if r.random() < 0.5 else -1.0  # +1: swung from the left
+    length = min(r.uniform(0.45, 0.7), 0.6 * (right - a))
+    held_len = min(r.uniform(0.5, 0.75), 0.7 * b.top)
+    tilt = r.uniform(-0.3, 0.3)
+    angle_c = tilt if side > 0 else math.pi - tilt
+    rho = -side  # the swing's sense at contact: coming down from above
+    ux, uy = math.cos(angle_c), math.sin(angle_c)
+    mx, my = -rho * uy, rho * ux  # where the tip is going at contact
+    cross = r.uniform(0.5, 1.1)  # the held blade's angle to that motion's normal (0: square across it)
+    wx, wy = math.cos(cross) * mx - math.sin(cross) * ux, math.cos(cross) * my - math.sin(cross) * uy  # to its grip
+    nx, ny = math.sin(cross) * mx + math.cos(cross) * ux, math.sin(cross) * my + math.cos(cross) * uy  # its normal
+    frac = r.uniform(0.3, 0.6)  # where along the held blade (from its tip) it is hit
+    grip = 0.13
+    y_lo = 0.06 - (frac * held_len + grip) * wy  # wy < 0: the grip is below
+    y_hi = max(y_lo, b.top - 0.05 + (1 - frac) * held_len * wy)
+    cy = r.uniform(y_lo, y_hi)
+    back_x = (rs + rt) * nx + length * ux  # from the pivot to the point hit
+    if side > 0:
+        lo, hi = max(a + back_x - 0.08, a + 0.25), right - 0.12
+    else:
+        lo, hi = a + 0.12, min(right + back_x + 0.08, right - 0.25)  # back_x < 0 here
+    cx = r.uniform(lo, hi) if lo < hi else 0.5 * (a + right)
+    pivot = (cx - back_x, cy - (rs + rt) * ny - length * uy)
+    held_a = (cx + frac * held_len * wx, cy + frac * held_len * wy)
+    held_b = (cx - (1 - frac) * held_len * wx, cy - (1 - frac) * held_len * wy)
+    n = int(r.integers(cfg.clashes[0], cfg.clashes[1] + 1))
+    t = r.uniform(0.15, 0.5) * duration
+    raised = r.uniform(0.8, 1.5)
+    speed = r.uniform(*cfg.clash_speed)
+    omega = speed / length
+    pieces = _Pieces(t - 2 * raised / omega, angle_c - rho * raised)
+    contacts: list[float] = []
+    speeds: list[float] = []
+    for k in range(n):
+        if k > 0 and t >= duration - 0.05:
+            break
+        pieces.quad(2 * raised / omega, 0.0, rho * omega * omega / (2 * raised))
+        pieces.value = angle_c  # touching, exactly
+        contacts.append(t)
+        speeds.append(speed)
+        back = r.uniform(0.15, 0.4)  # it bounces back off the held blade
+        e = r.uniform(0.2, 0.4) * omega
+        pieces.quad(2 * back / e, -rho * e, rho * e * e / (2 * back))
+        raised = r.uniform(0.8, 1.5)
+        pieces.smooth(r.uniform(0.3, 0.6), angle_c - rho * raised)
+        pieces.hold(r.uniform(0.05, 0.4))
+        speed = r.uniform(*cfg.clash_speed)
+        omega = speed / length
+        t = pieces.t + 2 * raised / omega
+    st = np.minimum(1.0, np.asarray(speeds) / synth.MAX_CLASH)
+    if material == "metal":
+        colour = np.full(3, r.uniform(0.6, 0.9)) * np.array([0.96, 0.99, 1.04])
+        grip_colour = hsv(r.uniform(0, 1), r.uniform(0.2, 0.7), r.uniform(0.1, 0.4))
+    else:
+        colour = hsv(r.uniform(0.05, 0.1), r.uniform(0.4, 0.75), r.uniform(0.3, 0.65))
+        grip_colour = colour * 0.7
+    c = Clash(b.name(material), material, pivot, float(length), float(angle_c), pieces.done(), held_a, held_b, (nx, ny),
+              rs, rt,
+              np.asarray(contacts), 0.015 + 0.035 * st, colour, grip_colour)
+    b.foley.append(c)
+    b.events += [Event(float(tc), "strike", material, float(min(1.0, v / synth.MAX_CLASH)), c.index)
+                 for tc, v in zip(contacts, speeds, strict=True) if 0.0 <= tc < duration - 0.02]
+
+
+def _foley_lumas(actors: list[FoleyActor]) -> list[float]:
+    """Lumas of the Foley actors' opaque parts, for a wall they stand out from."""
+    out: list[float] = []
+    for f in actors:
+        if isinstance(f, Walker):
+            out += [luma(f.shirt), luma(f.trousers), luma(f.surface_colour)]
+        elif isinstance(f, Door):
+            out += [luma(f.frame_colour), luma(f.colour)]
+        elif isinstance(f, Breakable):
+            out += [luma(f.colour)]
+        elif isinstance(f, Shovel):
+            out += [luma(f.blade_colour), luma(f.surface_colour)]
+        elif isinstance(f, Clash):
+            out += [luma(f.colour)]
+    return out
+
+
 def _source(b: _Builder, cls: str, rng: np.random.Generator, srng: np.random.Generator, region: tuple[float, float],
             outward: float | None, main: bool) -> None:
     cfg = b.cfg
@@ -627,6 +1320,16 @@ def _source(b: _Builder, cls: str, rng: np.random.Generator, srng: np.random.Gen
         _roller(b, srng, region, outward)
     elif cls == "motor":
         _motor(b, srng, region)
+    elif cls == "step":
+        _walker(b, srng, region, outward)
+    elif cls == "door":
+        _door(b, srng, region)
+    elif cls == "break":
+        _breakables(b, srng, region, outward)
+    elif cls == "dig":
+        _shovel(b, srng, region)
+    elif cls == "strike":
+        _clash(b, srng, region)
     else:
         same = cfg.same_material  # WorldConfig is frozen: the same value when plan runs
         if same is None:
@@ -732,14 +1435,22 @@ def _look(cfg: WorldConfig, r: np.random.Generator, duration: float, floor_level
     return look
 
 
+_GROUNDS = ("step", "dig")  # Foley classes that set the floor's surface
+
+
 def validate(cfg: WorldConfig) -> None:
     for m in cfg.materials:
         if m not in synth.SPECS:
             raise ValueError(f"unknown material {m!r} in WorldConfig.materials; expected some of {tuple(synth.SPECS)}")
     if not 1 <= cfg.n_objects[0] <= cfg.n_objects[1]:
         raise ValueError(f"WorldConfig.n_objects must be a range of at least one object, got {cfg.n_objects}")
-    if not cfg.classes or any(c not in CLASSES for c in cfg.classes):
-        raise ValueError(f"WorldConfig.classes must be some of {CLASSES}, got {cfg.classes}")
+    if not cfg.classes or any(c not in FOLEY_CLASSES for c in cfg.classes):
+        raise ValueError(f"WorldConfig.classes must be some of {FOLEY_CLASSES}, got {cfg.classes}")
+    for cls, name, have, allowed in (("step", "surfaces", cfg.surfaces, SURFACES),
+                                     ("door", "door_materials", cfg.door_materials, DOOR_MATERIALS),
+                                     ("strike", "strike_materials", cfg.strike_materials, STRIKE_MATERIALS)):
+        if cls in cfg.classes and (not have or any(m not in allowed for m in have)):
+            raise ValueError(f"WorldConfig.{name} must be some of {allowed}, got {have}")
     if not cfg.materials:
         raise ValueError("WorldConfig.materials is empty")
     if all(c in MATERIALS and c not in cfg.materials for c in cfg.classes):
@@ -759,6 +1470,8 @@ def sample_scene(seed: int, duration: float, cfg: WorldConfig) -> Scene:
     classes = [c for c in cfg.classes if c not in MATERIALS or c in cfg.materials]
     main = str(srng.choice(classes))
     others = [c for c in classes if c != main]
+    if main in _GROUNDS:  # one floor surface: a walker and a shovel never share a scene
+        others = [c for c in others if c not in _GROUNDS]
     second = str(srng.choice(others)) if others and srng.random() < cfg.secondary_probability else None
     if second is None:
         regions: list[tuple[tuple[float, float], float | None]] = [((0.0, view_w), None)]
@@ -779,7 +1492,7 @@ def sample_scene(seed: int, duration: float, cfg: WorldConfig) -> Scene:
 
     # look: wall, floor, light, camera (the first world's draws)
     objects = b.objects
-    lumas = [luma(o.colour) for o in objects if o.material != "glass"]
+    lumas = [luma(o.colour) for o in objects if o.material != "glass"] + _foley_lumas(b.foley)
     best = -1.0
     for _ in range(30):  # a wall that every opaque object stands out from (the best of 30 tries)
         cand = (rng.uniform(0, 1), rng.uniform(*cfg.background_saturation), rng.uniform(*cfg.background_value))
@@ -804,6 +1517,9 @@ def sample_scene(seed: int, duration: float, cfg: WorldConfig) -> Scene:
 
     look = _look(cfg, lrng, duration, floor_level, float(val), lumas + [luma(m.body_colour) for m in b.motors])
     look.grad = float(grad)
+    ground = next((f for f in b.foley if isinstance(f, Walker | Shovel)), None)
+    if ground is not None:  # the floor walked on or dug looks like its surface
+        look.surface, look.surface_colour, look.floor_kind = ground.surface, ground.surface_colour, None
     if cfg.object_texture[1] > 0:
         for o in objects:
             o.texture, o.texture_amp = int(lrng.integers(1 << 31)), lrng.uniform(*cfg.object_texture)
@@ -816,5 +1532,6 @@ def sample_scene(seed: int, duration: float, cfg: WorldConfig) -> Scene:
     scene = Scene(objects, b.strikes, events, floor_level, zoom, wall_top, wall_bottom, floor_colour,
                   column_gain, light, lighting, shake, sensor_noise, audio_noise, stick_colour, b.names, b.motors,
                   drifters, pendulums, look)
+    scene.foley = list(b.foley)
     scene.label = dominant_class(events)
     return scene

@@ -5,7 +5,13 @@
   grain from the floor's bumps passing under the object;
 - rolling: a low rumble whose level follows the rolling speed, with a thump once per revolution;
 - motors: a hum whose pitch follows the rotor's rotation rate, a whoosh at each blade pass, an
-  imbalance at the rotation rate, and a relay click at switch-on.
+  imbalance at the rotation rate, and a relay click at switch-on;
+- the Foley kinds (:func:`add_event_sound`, the fallback where no recorded library sounds them): a step
+  (a low thump and the surface's texture: a knock on wood, a heel-toe click on stone, a clank on metal, a
+  crunch of grains on gravel and snow, a swish on grass, a hiss on sand), a door shutting (a thud, the
+  door's body and a latch click), glass breaking (a crack, a bright crash and scattered tinkles), a
+  shovel digging (a gritty burst of dirt noise over a low thump) and a strike (two blades ringing, or
+  two staffs knocking).
 
 Every sound starts exactly at its start time: the first sample touched is ceil(time * sample_rate), so
 samples before it are untouched; continuous sounds touch no sample at or after their end.
@@ -19,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .events import MATERIALS
+from .events import FOLEY_KINDS, MATERIALS, Event
 
 # Impact speed (world units / s) that maps to strength 1.
 MAX_SPEED = 6.0
@@ -27,6 +33,12 @@ MAX_SPEED = 6.0
 MAX_SLIDE = 3.2
 MAX_ROLL = 2.2
 MAX_RATE = 5.0
+# Foley kinds' speeds at contact (world units / s) that map to strength 1: a foot's downward speed, a
+# door's closing edge, a shovel blade, a swung blade's tip (breaking glass uses MAX_SPEED).
+MAX_STEP = 1.6
+MAX_DOOR = 4.5
+MAX_DIG = 4.5
+MAX_CLASH = 10.0
 # Reference half-size (world units) at which a material sounds at its nominal pitch.
 REF_SIZE = 0.13
 
@@ -284,3 +296,203 @@ def pink_noise(n: int, sample_rate: int, rms: float, rng: np.random.Generator) -
     spec[1:] /= np.sqrt(f[1:] / 100.0)  # pink
     noise = np.fft.irfft(spec, n)
     return noise * (rms / max(float(np.sqrt(np.mean(noise**2))), 1e-12))
+
+
+# ----------------------------------------------------------------------------------------------
+# Foley kinds: the synthesized fallback of each (a library's recordings sound them when there is one)
+# ----------------------------------------------------------------------------------------------
+
+
+def _band_noise(m: int, sample_rate: int, lo: float, hi: float, rng: np.random.Generator) -> np.ndarray:
+    """Unit-rms noise [m] band-limited to about lo..hi Hz (4th-order skirts)."""
+    if m <= 0:
+        return np.zeros(0)
+    size = max(m, 64)
+    spec = np.fft.rfft(rng.standard_normal(size))
+    f = np.fft.rfftfreq(size, 1.0 / sample_rate)
+    hi = min(hi, 0.45 * sample_rate)
+    lo = min(lo, 0.5 * hi)
+    with np.errstate(divide="ignore"):
+        shape = 1.0 / (1.0 + (lo / np.maximum(f, 1e-9)) ** 4) / (1.0 + (f / hi) ** 4)
+    x = np.fft.irfft(spec * shape, size)[:m]
+    return x / max(float(np.sqrt(np.mean(x * x))), 1e-12)
+
+
+def _ring(t: np.ndarray, sample_rate: int, freqs: np.ndarray, taus: np.ndarray, amps: np.ndarray,
+          phases: np.ndarray) -> np.ndarray:
+    """Damped partials: sum_m amps_m exp(-t / taus_m) sin(2 pi freqs_m t + phases_m), those under the band."""
+    out = np.zeros_like(t)
+    for f, tau, a, ph in zip(freqs, taus, amps, phases, strict=True):
+        if f < 0.45 * sample_rate:
+            out += a * np.exp(-t / tau) * np.sin(2 * np.pi * f * t + ph)
+    return out
+
+
+def _thump(t: np.ndarray, f0: float, f1: float, tau: float) -> np.ndarray:
+    """A low thump: a sine falling from f0 to f1 Hz (in ~tau / 2), decaying with tau; starts at zero."""
+    tp = 0.5 * tau
+    phase = 2 * np.pi * (f1 * t + (f0 - f1) * tp * (1.0 - np.exp(-t / tp)))
+    return np.exp(-t / tau) * np.sin(phase)
+
+
+def _burst(t: np.ndarray, sample_rate: int, lo: float, hi: float, tau: float, rng: np.random.Generator,
+           attack: float = 0.0) -> np.ndarray:
+    """Band noise with an instant (or ``attack`` s) rise, decaying with tau."""
+    env = np.exp(-t / tau)
+    if attack > 0:
+        env = env * (1.0 - np.exp(-t / attack))
+    return _band_noise(t.shape[0], sample_rate, lo, hi, rng) * env
+
+
+def _grains(t: np.ndarray, sample_rate: int, count: int, spread: float, lo: float, hi: float, grain: float,
+            rng: np.random.Generator, first: float = 1.0) -> np.ndarray:
+    """A crunch: ``count`` tiny band-noise grains (``grain`` s long), thinning out over ``spread`` s
+    (the first at t = 0, at ``first`` times the loudest of the rest)."""
+    m = t.shape[0]
+    imp = np.zeros(m)
+    at = np.concatenate(([0.0], rng.exponential(spread / 3.0, max(0, count - 1))))
+    amp = np.concatenate(([first], rng.uniform(0.3, 1.0, max(0, count - 1)) * np.exp(-at[1:] / spread)))
+    idx = np.round(at * sample_rate).astype(np.int64)
+    keep = idx < m
+    np.add.at(imp, idx[keep], amp[keep] * rng.choice((-1.0, 1.0), int(keep.sum())))
+    k = max(2, round(grain * sample_rate))
+    kernel = _band_noise(k, sample_rate, lo, hi, rng) * np.exp(-np.arange(k) / (0.3 * k))
+    kernel[0] = abs(kernel[0]) + 1.0  # every grain starts on its own sample
+    return np.convolve(imp, kernel)[:m]
+
+
+def _partials(rng: np.random.Generator, f0: float, ratios: tuple[float, ...], tau0: float, tau_exp: float,
+              spread: float = 0.02) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r = np.asarray(ratios) * (1.0 + rng.uniform(-spread, spread, len(ratios)))
+    r[0] = 1.0
+    amps = rng.uniform(0.6, 1.0, len(ratios)) / np.arange(1, len(ratios) + 1) ** 0.7
+    return f0 * r, tau0 / r**tau_exp, amps / amps.sum(), rng.uniform(0, 2 * np.pi, len(ratios))
+
+
+_FOLEY_LENGTH = {"step": 0.4, "door": 2.5, "break": 1.0, "dig": 0.5, "strike": 3.0}  # s, at most (to ~-30 dB)
+
+
+def _step(t: np.ndarray, sr: int, surface: str, k: float, rng: np.random.Generator) -> np.ndarray:
+    soft = surface in ("grass", "sand", "snow")
+    x = (0.35 if soft else 0.55) * _thump(t, rng.uniform(90, 130), rng.uniform(45, 60), rng.uniform(0.025, 0.04))
+    if surface == "wood":
+        f, tau, a, ph = _partials(rng, rng.uniform(170, 280), (1.0, 2.57, 4.9), rng.uniform(0.03, 0.05), 0.8)
+        x += 0.5 * _ring(t, sr, f, tau, a, ph) + 0.15 * _burst(t, sr, 800, 5000, 0.003, rng)
+    elif surface == "stone":  # heel, then toe
+        toe = rng.uniform(0.03, 0.07)
+        click = _burst(t, sr, 1500, 7000, 0.006, rng)
+        late = np.zeros_like(click)
+        shift = min(len(click), round(toe * sr))
+        late[shift:] = click[:len(click) - shift]
+        x += 0.3 * click + 0.15 * late
+    elif surface == "metal":
+        f, tau, a, ph = _partials(rng, rng.uniform(320, 600), (1.0, 2.76, 5.4, 8.93), rng.uniform(0.12, 0.2), 0.4)
+        x += 0.35 * _ring(t, sr, f, tau, a, ph) + 0.2 * _burst(t, sr, 2000, 7000, 0.003, rng)
+    elif surface == "gravel":
+        x += 0.09 * _grains(t, sr, int(rng.integers(28, 46)), rng.uniform(0.08, 0.15), 1200, 6500, 0.002, rng)
+    elif surface == "snow":
+        x += 0.1 * _grains(t, sr, int(rng.integers(45, 75)), rng.uniform(0.12, 0.2), 600, 3200, 0.003, rng)
+    elif surface == "grass":
+        x += 0.22 * _burst(t, sr, 900, 5500, rng.uniform(0.05, 0.08), rng, attack=0.008)
+        x += 0.04 * _grains(t, sr, int(rng.integers(6, 12)), 0.08, 1500, 6000, 0.002, rng)
+    else:  # sand: a soft, low hiss
+        x += 0.22 * _burst(t, sr, 300, 2800, rng.uniform(0.04, 0.07), rng, attack=0.004)
+    return k * x
+
+
+def _door(t: np.ndarray, sr: int, material: str, k: float, rng: np.random.Generator) -> np.ndarray:
+    x = 0.6 * _thump(t, rng.uniform(80, 110), rng.uniform(40, 55), rng.uniform(0.06, 0.1))
+    x += 0.15 * _burst(t, sr, 200, 3000, 0.01, rng)
+    if material == "wood":
+        f, tau, a, ph = _partials(rng, rng.uniform(120, 220), (1.0, 2.3, 3.9, 5.8), rng.uniform(0.07, 0.12), 0.7)
+        x += 0.5 * _ring(t, sr, f, tau, a, ph)
+    elif material == "metal":
+        f, tau, a, ph = _partials(rng, rng.uniform(180, 350), (1.0, 2.76, 5.4, 8.93, 13.34), rng.uniform(0.4, 0.8),
+                                  0.35)
+        x += 0.35 * _ring(t, sr, f, tau, a, ph)
+    else:  # glass: the pane rattles in its frame
+        f, tau, a, ph = _partials(rng, rng.uniform(1100, 1900), (1.0, 2.32, 4.25), rng.uniform(0.12, 0.2), 0.6)
+        x += 0.25 * _ring(t, sr, f, tau, a, ph)
+        x += 0.05 * _grains(t, sr, int(rng.integers(6, 12)), 0.06, 2000, 7000, 0.002, rng)
+    latch = rng.uniform(0.012, 0.035)  # the latch catches just after the door hits its frame
+    for i, at in enumerate((latch, latch + rng.uniform(0.006, 0.015))):
+        d = np.maximum(t - at, 0.0)
+        x += (0.3 if i == 0 else 0.18) * np.where(t >= at, _band_noise(t.shape[0], sr, 2500, 8000, rng), 0.0) * np.exp(
+            -d / 0.003)
+    return k * x
+
+
+def _break(t: np.ndarray, sr: int, k: float, rng: np.random.Generator) -> np.ndarray:
+    x = 0.4 * _burst(t, sr, 1000, 7500, 0.012, rng)  # the crack
+    x += 0.25 * _burst(t, sr, 2200, 7500, rng.uniform(0.08, 0.14), rng)  # the crash
+    x += 0.2 * _thump(t, rng.uniform(160, 260), rng.uniform(90, 140), 0.02)
+    n_t = int(rng.integers(25, 45))  # shards tinkling as they land and skitter
+    at = rng.gamma(1.5, 0.1, n_t)
+    for a_t, f, tau, amp in zip(at, rng.uniform(2500, 7500, n_t), rng.uniform(0.005, 0.03, n_t),
+                                rng.uniform(0.05, 0.18, n_t) * np.exp(-at / 0.35), strict=True):
+        if f < 0.45 * sr:
+            d = t - a_t
+            x += np.where(d >= 0, amp * np.exp(-np.maximum(d, 0.0) / tau) * np.sin(2 * np.pi * f * d), 0.0)
+    return k * x
+
+
+def _dig(t: np.ndarray, sr: int, k: float, rng: np.random.Generator) -> np.ndarray:
+    x = 0.4 * _thump(t, rng.uniform(80, 110), rng.uniform(45, 60), 0.04)
+    x += 0.35 * _burst(t, sr, 150, 2500, rng.uniform(0.05, 0.09), rng)  # the blade through soil
+    x += 0.07 * _grains(t, sr, int(rng.integers(20, 40)), rng.uniform(0.08, 0.14), 500, 4000, 0.003, rng)  # grit
+    f, tau, a, ph = _partials(rng, rng.uniform(1200, 2200), (1.0, 2.7), 0.03, 0.5)
+    x += 0.1 * _ring(t, sr, f, tau, a, ph)  # the blade's edge on a stone
+    return k * x
+
+
+def _strike(t: np.ndarray, sr: int, material: str, k: float, rng: np.random.Generator) -> np.ndarray:
+    if material == "wood":  # two staffs: a hollow knock
+        x = 0.3 * _burst(t, sr, 1000, 5000, 0.005, rng)
+        for amp in (0.7, 0.45):
+            f, tau, a, ph = _partials(rng, rng.uniform(250, 450), (1.0, 2.4, 4.1), rng.uniform(0.03, 0.05), 0.8)
+            x += amp * _ring(t, sr, f, tau, a, ph)
+        return k * x
+    x = 0.4 * _burst(t, sr, 3000, 8000, 0.003, rng)  # two blades ringing
+    for amp in (0.6, 0.4):
+        f, tau, a, ph = _partials(rng, rng.uniform(600, 1300), (1.0, 2.76, 5.4, 8.93, 13.34), rng.uniform(0.4, 0.9),
+                                  0.5)
+        x += amp * _ring(t, sr, f, tau, a * (0.6 + 0.4 * k) ** np.arange(len(a)), ph)
+    return k * x
+
+
+def add_event_sound(out: np.ndarray, sample_rate: int, event: Event, rng: np.random.Generator) -> None:
+    """Add the synthesized sound of one Foley event (``FOLEY_KINDS``: step, door, break, dig, strike) to
+    ``out`` in place; other kinds are left alone (the world sounds them itself). The sound starts at its
+    contact: the first sample touched is ceil(event.time * sample_rate), the first at or after the event,
+    and samples before it are untouched. Loudness follows ``event.strength``; the sound's shape follows
+    the kind and ``event.material`` (a step's surface, a door's or the struck blades' material)."""
+    if event.kind not in FOLEY_KINDS:
+        return
+    n = out.shape[0]
+    n0 = max(0, math.ceil(event.time * sample_rate - 1e-9))
+    if n0 >= n:
+        return
+    m = min(n - n0, math.ceil(_FOLEY_LENGTH[event.kind] * sample_rate))
+    t = (n0 + np.arange(m)) / sample_rate - event.time  # >= 0: the first sample just after the contact
+    k = float(event.strength)
+    if event.kind == "step":
+        x = _step(t, sample_rate, event.material, k, rng)
+    elif event.kind == "door":
+        x = _door(t, sample_rate, event.material, k, rng)
+    elif event.kind == "break":
+        x = _break(t, sample_rate, k, rng)
+    elif event.kind == "dig":
+        x = _dig(t, sample_rate, k, rng)
+    else:
+        x = _strike(t, sample_rate, event.material, k, rng)
+    fade = min(m, max(1, round(0.03 * sample_rate)))  # no click where it is cut off
+    x[m - fade:] *= np.linspace(1.0, 0.0, fade)
+    out[n0:n0 + m] += x
+
+
+def foley_sound(kind: str, material: str, strength: float = 1.0, sample_rate: int = 16000,
+                duration: float = 1.0, seed: int = 0) -> np.ndarray:
+    """One Foley event's synthesized sound at t=0, float64 [duration * sr] (as the world sounds it)."""
+    out = np.zeros(round(duration * sample_rate), dtype=np.float64)
+    add_event_sound(out, sample_rate, Event(0.0, kind, material, strength, 0), np.random.default_rng(seed))
+    return out

@@ -1,7 +1,8 @@
 """Voicing the world's events with recordings from a sound library, as a Foley artist layers them.
 
 Each impact is sounded by a recording of its category (the material struck -> a UCS CatID, e.g.
-wood -> ``WOODImpt``), drawn from one split of the library (train, val or test: recordings are split
+wood -> ``WOODImpt``), each Foley event likewise (a step -> ``FEETHmn``, a wooden door -> ``DOORWood``,
+a glass break -> ``GLASBrk``, a dig -> ``DIRTImpt``, a blade strike -> ``WEAPSwrd``), drawn from one split of the library (train, val or test: recordings are split
 by file, so a test clip is never sounded by a recording heard in training):
 
 - its onset (:func:`foleyflow.library.audio.onset_index`) lands sample-exactly on ``Event.time``;
@@ -31,7 +32,8 @@ from .events import Event
 
 log = logging.getLogger(__name__)
 
-# The world's impact materials -> the UCS CatIDs that sound them, in order of preference.
+# The world's impact materials -> the UCS CatIDs that sound them (the recordings of all of them form
+# the material's pool).
 IMPACT_CATEGORIES: dict[str, tuple[str, ...]] = {
     "wood": ("WOODImpt",),
     "metal": ("METLImpt",),
@@ -39,6 +41,23 @@ IMPACT_CATEGORIES: dict[str, tuple[str, ...]] = {
     "rubber": ("RUBRImpt", "PLASImpt"),
     "ceramic": ("CERMImpt", "ROCKImpt"),
 }
+# The Foley kinds (world/events.py FOLEY_KINDS) -> by material ("*": any) the CatIDs that sound them.
+KIND_CATEGORIES: dict[str, dict[str, tuple[str, ...]]] = {
+    "step": {"*": ("FEETHmn",)},  # UCS files footsteps by who walks; the surface is in the FXName
+    "door": {"wood": ("DOORWood", "DOORGate"), "metal": ("DOORMetl",), "glass": ("DOORGlas",)},
+    "break": {"*": ("GLASBrk",)},
+    "dig": {"*": ("DIRTImpt", "DIRTMvmt")},
+    "strike": {"metal": ("WEAPSwrd",), "wood": ("WEAPPole", "WEAPBlnt")},
+}
+
+
+def event_categories(kind: str, material: str,
+                     impacts: Mapping[str, Sequence[str]] | None = None) -> tuple[str, ...]:
+    """The CatIDs whose recordings may sound an event of ``kind`` on ``material`` (none: synthesized)."""
+    if kind == "impact":
+        return tuple((IMPACT_CATEGORIES if impacts is None else impacts).get(material, ()))
+    by_material = KIND_CATEGORIES.get(kind, {})
+    return tuple(by_material.get(material, by_material.get("*", ())))
 
 
 @dataclass(frozen=True)
@@ -70,18 +89,22 @@ class Voicer:
         self.sample_rate = sample_rate
         self.config = config or VoicingConfig()
         self._cache: dict[str, np.ndarray] = {}
-        cats = dict(categories) if categories is not None else dict(IMPACT_CATEGORIES)
-        self.pools: dict[str, list[Recording]] = {}
-        for material, catids in cats.items():
-            pool = [r for c in catids for r in index.of(c, split)]
-            if pool:
-                self.pools[material] = pool
-        missing = sorted(set(cats) - set(self.pools))
-        if missing:
-            log.info("library %s has no %s recordings for %s: synthesized", index.root, split, ", ".join(missing))
+        self.impacts = dict(categories) if categories is not None else dict(IMPACT_CATEGORIES)
+        self._pools: dict[tuple[str, ...], list[Recording]] = {}
 
-    def voices(self, material: str) -> bool:
-        return material in self.pools
+    def pool(self, kind: str, material: str) -> list[Recording]:
+        """The recordings of the split that may sound this event (empty: the world synthesizes it)."""
+        catids = event_categories(kind, material, self.impacts)
+        if catids not in self._pools:
+            self._pools[catids] = [r for c in catids for r in self.index.of(c, self.split)]
+            if catids and not self._pools[catids]:
+                log.info("library %s has no %s recordings of %s: %s %s events are synthesized", self.index.root,
+                         self.split, "/".join(catids), material, kind)
+        return self._pools[catids]
+
+    def voices(self, event: Event) -> bool:
+        """Whether the library sounds ``event`` (else the world's synthesis does)."""
+        return bool(self.pool(event.kind, event.material))
 
     def sound(self, rec: Recording) -> np.ndarray:
         """The recording from its onset on, at most ``max_seconds``, with a short fade at its end."""
@@ -102,9 +125,9 @@ class Voicer:
         sources: dict[int, tuple[str, ...]] = {}
         cfg = self.config
         for i, ev in enumerate(events):
-            if ev.kind != "impact" or ev.material not in self.pools:
+            pool = self.pool(ev.kind, ev.material)
+            if not pool:
                 continue
-            pool = self.pools[ev.material]
             main = pool[int(rng.integers(len(pool)))]
             used = [main.path]
             self._add(out, main, ev.time, ev.strength, rng)

@@ -16,7 +16,11 @@ speed, a thump per revolution) and a motor (hum and blade-pass whoosh following 
 Silent distractors (a drifting shape, a swinging pendulum, light flicker and changes), a foreground
 occluder, textured walls and floors, object textures, camera shake, motion blur, sensor noise and
 compression vary the look; sources may leave the frame and go on sounding as physics says.
-``impacts_config()`` is the first, impacts-only world, reproduced exactly; ``WorldConfig()`` the full one.
+``impacts_config()`` is the first, impacts-only world, reproduced exactly; ``WorldConfig()`` the full one;
+``recorded_config()`` the Foley world a sound library voices: impacts plus a walker's steps on seven
+surfaces, doors shutting, glass breaking, a shovel digging and blades striking (``FOLEY_CLASSES``), each
+sounded by a recording of its category (:mod:`foleyflow.world.voicing`) or, without a library, by its
+own synthesis.
 
 Physics is analytic, so event times are exact floats and positions are evaluated at the exact frame
 times ``k / fps``. Every event's sound starts sample-exactly at ``Event.time``; continuous sounds stop
@@ -37,18 +41,19 @@ import numpy as np
 from foleyflow.runtime.timebase import frames_covering
 
 from . import synth
-from .events import CLASSES, KINDS, MATERIALS, Event, dominant_class, event_class
+from .events import CLASSES, FOLEY_CLASSES, FOLEY_KINDS, KINDS, MATERIALS, Event, dominant_class, event_class
 from .render import render
 from .scene import Motor, Scene, SceneObject, sample_scene
 from .synth import impact_sound
-from .world_config import WorldConfig, impacts_config, impacts_ood_config, ood_config
+from .world_config import WorldConfig, impacts_config, impacts_ood_config, ood_config, recorded_config
 
 if TYPE_CHECKING:
     from .voicing import Voicer
 
 __all__ = [
-    "CLASSES", "KINDS", "MATERIALS", "Clip", "Event", "WorldConfig", "clip_label", "event_class", "frame_count",
-    "frame_times", "impact_sound", "impacts_config", "impacts_ood_config", "ood_config", "render_clip", "split_seeds",
+    "CLASSES", "FOLEY_CLASSES", "KINDS", "MATERIALS", "Clip", "Event", "WorldConfig", "clip_label", "event_class",
+    "frame_count", "frame_times", "impact_sound", "impacts_config", "impacts_ood_config", "ood_config",
+    "recorded_config", "render_clip", "split_seeds",
 ]
 
 
@@ -93,12 +98,16 @@ def _synthesize(scene: Scene, n: int, sample_rate: int, cfg: WorldConfig, audio_
         if sources is not None:
             sources.update(voicing.sources)
     for ev in scene.events:
-        if ev.kind == "impact" and not (voicer is not None and voicer.voices(ev.material)):
+        if ev.kind == "impact" and not (voicer is not None and voicer.voices(ev)):
             src = scene.source(ev.obj)
             assert isinstance(src, SceneObject) and src.modes is not None
             synth.add_impact(audio, ev.time, ev.strength, src.modes, sample_rate, cfg.detune, audio_rng)
     for ev in scene.events:
         if ev.kind == "impact":
+            continue
+        if ev.kind in FOLEY_KINDS:  # steps, doors, breaks, digs, strikes: a recording, else their synthesis
+            if voicer is None or not voicer.voices(ev):
+                synth.add_event_sound(audio, sample_rate, ev, cont_rng)
             continue
         src = scene.source(ev.obj)
         end = ev.end if ev.end is not None else ev.time

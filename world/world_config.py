@@ -1,11 +1,13 @@
-"""Parameters of the synthetic Foley world: the full default world, the first (impacts-only) world, and
-the out-of-distribution world. Ranges are inclusive (low, high) pairs drawn uniformly per scene."""
+"""Parameters of the synthetic Foley world: the full default world, the first (impacts-only) world, the
+out-of-distribution world, and the recorded-library world (impacts plus the Foley kinds a sound library
+has: steps, doors, breaking glass, digging, clashing blades). Ranges are inclusive (low, high) pairs
+drawn uniformly per scene."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .events import CLASSES, MATERIALS
+from .events import CLASSES, DOOR_MATERIALS, FOLEY_KINDS, MATERIALS, STRIKE_MATERIALS, SURFACES
 
 WALL_TEXTURES: tuple[str, ...] = ("plaster", "brick", "panel", "stone", "foliage", "tiles")
 FLOOR_TEXTURES: tuple[str, ...] = ("planks", "tiles", "stone", "carpet", "grass")
@@ -62,6 +64,32 @@ class WorldConfig:
     motor_on: tuple[float, float] = (0.05, 0.45)  # switch-on moment, fraction of the duration
     motor_run: tuple[float, float] = (0.3, 1.0)  # running time before switch-off, fraction of the duration
     motor_gear: tuple[float, float] = (30.0, 80.0)  # hum pitch / rotation rate
+    # --- Foley kinds (recorded_config only; the other worlds never draw them) ---
+    # steps: a walker whose feet land on the floor, one event per foot contact
+    surfaces: tuple[str, ...] = SURFACES  # floor surfaces walked on (the floor looks like it)
+    walk_speed: tuple[float, float] = (0.1, 0.32)  # world units / s across the frame (slower where it must)
+    in_place_probability: float = 0.2  # the walker marks time on the spot
+    step_period: tuple[float, float] = (0.9, 1.3)  # s per stride (two steps)
+    step_lift: tuple[float, float] = (0.05, 0.12)  # how high a foot swings, world units
+    leg_length: tuple[float, float] = (0.34, 0.44)  # hip to sole, world units
+    # doors: a door in the wall swings or slides shut (the event: it hits its frame)
+    door_materials: tuple[str, ...] = DOOR_MATERIALS
+    door_slide_probability: float = 0.35  # a sliding door (else a hinged one)
+    door_speed: tuple[float, float] = (1.0, 4.0)  # speed of its closing edge when it shuts, world units / s
+    door_closes: tuple[int, int] = (1, 2)  # times it shuts per clip (opened again, silently, in between)
+    # breaking glass: a bottle (or a pane) knocked off a shelf or dropped, shattering where it lands
+    pane_probability: float = 0.3  # a pane of glass (else a bottle)
+    shelf_probability: float = 0.6  # it slides off a shelf on the wall (else falls from above the frame)
+    breakables: tuple[int, int] = (1, 2)
+    shards: tuple[int, int] = (9, 16)
+    # digging: a shovel thrust into the ground, dirt flying up at each contact
+    dig_speed: tuple[float, float] = (1.2, 4.0)  # blade speed at contact, world units / s
+    digs: tuple[int, int] = (1, 3)
+    # strikes: a blade (or a staff) swung into another held across its path
+    strike_materials: tuple[str, ...] = STRIKE_MATERIALS
+    staff_probability: float = 0.3  # wooden staffs (else metal blades)
+    clash_speed: tuple[float, float] = (3.0, 9.0)  # swung tip speed at contact, world units / s
+    clashes: tuple[int, int] = (1, 3)
     # --- silent distractors ---
     distractors: tuple[int, int] = (0, 2)  # silent moving things per scene (kinds in distractor_kinds)
     distractor_kinds: tuple[str, ...] = DISTRACTORS
@@ -169,3 +197,13 @@ def impacts_ood_config() -> WorldConfig:
     audio ranges as ``ood_config`` (textures, distractors, occluders, hands and a noisier, darker,
     blurrier camera it never saw), but only impacts of the five materials as sources."""
     return replace(ood_config(), classes=MATERIALS, secondary_probability=0.0)
+
+
+def recorded_config() -> WorldConfig:
+    """The recorded-library world: impacts of the five materials plus the Foley kinds a sound library
+    holds recordings of (``FOLEY_KINDS``: a walker's steps on one of ``SURFACES``, a door shutting, glass
+    shattering, a shovel digging, blades or staffs clashing), each of them a class; no motor, scrape or
+    roll. Look, camera and sound ranges are the full world's. Every Foley event is a contact seen on
+    screen at its exact time (a foot on the floor, the door in its frame, the glass on the floor, the
+    blade in the ground, the two blades touching)."""
+    return replace(WorldConfig(), classes=MATERIALS + FOLEY_KINDS)
