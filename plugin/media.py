@@ -35,6 +35,23 @@ from .timing import exact_rate, seconds, timecode_to_seconds
 
 log = logging.getLogger(__name__)
 
+
+def is_file(path: str | Path) -> bool:
+    """Path.is_file(), False for a path that cannot even be looked up: Python 3.11 lets ENAMETOOLONG
+    (a reference's file name longer than the file system allows) and the like through as OSError."""
+    try:
+        return Path(path).is_file()
+    except OSError:
+        return False
+
+
+def exists(path: str | Path) -> bool:
+    """Path.exists(), False for a path that cannot even be looked up (as :func:`is_file`)."""
+    try:
+        return Path(path).exists()
+    except OSError:
+        return False
+
 VIDEO_EXTENSIONS = (".mov", ".mp4", ".mxf", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".mts", ".m2ts",
                     ".dnxhd", ".r3d", ".braw", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr", ".dpx")
 _WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]|\\")

@@ -61,7 +61,7 @@ from urllib.parse import unquote, urlparse
 
 import opentimelineio as otio
 
-from .media import reference_path
+from .media import exists, is_file, reference_path
 from .placement import NAMESPACE
 from .timing import otio_rate, range_seconds, seconds
 
@@ -97,7 +97,7 @@ def absolute_url(url: str, base: Path) -> str:
         # a relative URL: percent-encoded as OTIO writes it (and Foley-Flow), or a plain path as some
         # hosts write it; the decoded one where only it exists
         plain, decoded = Path(base) / path, Path(base) / unquote(path)
-        return (decoded if decoded != plain and decoded.exists() and not plain.exists() else plain).resolve().as_uri()
+        return (decoded if decoded != plain and exists(decoded) and not exists(plain) else plain).resolve().as_uri()
     return PurePosixPath(path).as_uri()
 
 
@@ -121,7 +121,7 @@ def absolute_media(timeline: otio.schema.Timeline, base: Path, check_relative: b
             continue
         if isinstance(ref, otio.schema.ExternalReference) and urlparse(ref.target_url).scheme == "file":
             local = reference_path(ref)
-            if local and not Path(local).is_file():
+            if local and not is_file(local):
                 missing.append(clip.name or "(unnamed)")
     return missing
 

@@ -46,6 +46,7 @@ import opentimelineio as otio
 from . import mlt_ges
 from .atomic import atomic_target, backup_copy, check_fits
 from .errors import OutputError
+from .media import is_file
 from .placement import NAMESPACE, file_url
 from .timing import exact_rate
 
@@ -242,7 +243,7 @@ def _warn_unbundled(timeline: otio.schema.Timeline, path: Path) -> None:
         ref = clip.media_reference
         if isinstance(ref, otio.schema.ExternalReference) and ref.target_url:
             local = path_from_file_url(ref.target_url) if ref.target_url.startswith("file:") else ref.target_url
-            if not Path(local).is_file():
+            if not is_file(local):
                 missing.append(clip.name)
         elif not isinstance(ref, otio.schema.ExternalReference):
             missing.append(clip.name)

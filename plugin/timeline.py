@@ -227,57 +227,101 @@ def _check_utf8(data: bytes, path: Path, adapter: str) -> None:
                                 f"{where}); an OTIO JSON document is UTF-8", path) from None
 
 
-# OTIO 0.18.1's JSON reader takes the process down on two schemas: "UnknownSchema.N" aborts it ("Fatal
-# error: UnknownSchema should not be created from type registry", exit 255), and a Clip of schema version
-# 0 or 1 that holds "media_references" (version 2's field) makes the 1->2 upgrade crash (SIGSEGV). Only
-# documents that could hold either (or hide names behind \u escapes) are parsed here to look.
-_OLD_CLIP = re.compile(rb'"Clip\.(?!2")')
+# OTIO 0.18.1's JSON reader takes the process down on objects of a few shapes, refused here first:
+# - "UnknownSchema.N" anywhere aborts it ("Fatal error: UnknownSchema should not be created from type
+#   registry", exit 255);
+# - an object it creates and then drops crashes it (SIGSEGV): it registers every object it creates (all but
+#   the value types, _VALUE_SCHEMAS) for a final pass, which reads them after they were freed where they were
+#   dropped: held by the later value of a key given twice in one JSON object (the first is kept), by a field
+#   of a value type (only the fields it reads are kept), or by a field a schema upgrade overwrites (a Clip of
+#   version 0 or 1 with "media_references", version 2's field, or "active_media_reference_key"; a Marker of
+#   version 0 or 1 with "marked_range").
+# So every document is parsed here to look (some 0.5x the time OTIO takes); each JSON object is reduced as
+# soon as parsed to whether it holds an object OTIO creates (_HOLDS), so that memory stays small. A document
+# Python's parser refuses is refused (OTIO's refuses it too, or dies reading the objects before the error).
+_VALUE_SCHEMAS = frozenset({"RationalTime.1", "TimeRange.1", "TimeTransform.1", "SerializableObjectRef.1", "V2d.1",
+                            "Box2d.1"})
+_UPGRADE_OVERWRITES = {"Clip": ("media_references", "active_media_reference_key"), "Marker": ("marked_range",)}
 _STOI = re.compile(r"\s*([+-]?\d+)")  # how OTIO reads a schema version (std::stoi)
+_HOLDS, _PLAIN = object(), object()  # what a JSON object is reduced to
 
 
 def _check_schemas(data: bytes, path: Path, adapter: str) -> None:
     """TimelineError for an OTIO document holding an object OTIO's reader crashes on (see above)."""
-    suspect = (b"UnknownSchema" in data or b"\\u" in data
-               or (b"media_references" in data and _OLD_CLIP.search(data) is not None))
-    if not suspect:
-        return
+    if not data.strip(b" \t\n\r"):
+        return  # no objects: OTIO's reader says "The document is empty"
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, 2 * MAX_JSON_DEPTH + 500))  # json_depth() has bounded the nesting
-        doc = json.loads(data.decode("utf-8"), strict=False, object_pairs_hook=_Pairs,
-                         parse_int=lambda _: 0, parse_float=lambda _: 0.0, parse_constant=lambda _: 0.0)
+        json.loads(data.decode("utf-8"), strict=False, object_pairs_hook=_SchemaScan(path),
+                   parse_int=lambda _: 0, parse_float=lambda _: 0.0, parse_constant=lambda _: 0.0)
     except (ValueError, RecursionError) as exc:
         raise TimelineError(f"cannot read as {adapter}: {exc}", path) from None
     finally:
         sys.setrecursionlimit(limit)
-    todo = [doc]
+
+
+def _holds(value: object) -> bool:
+    """Whether a parsed JSON value (objects reduced by _SchemaScan) holds an object OTIO creates."""
+    if value is _HOLDS:
+        return True
+    todo = [value] if type(value) is list else []
     while todo:
-        node = todo.pop()
-        if not isinstance(node, list):
-            continue
-        if not isinstance(node, _Pairs):
-            todo.extend(node)
-            continue
-        todo.extend(value for _, value in node)
-        keys = {key for key, _ in node}
-        for key, schema in node:  # every one: a key given twice is read by OTIO as it likes
-            if key != "OTIO_SCHEMA" or not isinstance(schema, str):
-                continue
-            name, _, version_text = schema.rpartition(".")
-            version = _STOI.match(version_text)
-            if version is None:
-                continue  # OTIO refuses a malformed schema itself
-            if name == "UnknownSchema":
-                raise TimelineError(f"holds an object of schema {schema!r}, which OTIO {otio.__version__} cannot "
-                                    "read (it aborts): not a timeline it wrote", path)
-            if name == "Clip" and int(version.group(1)) < 2 and "media_references" in keys:
-                raise TimelineError(f"holds a clip of schema {schema!r} with \"media_references\" (a Clip.2 "
-                                    f"field), which OTIO {otio.__version__} cannot read (it crashes): not a timeline "
-                                    "it wrote", path)
+        for item in todo.pop():
+            if item is _HOLDS:
+                return True
+            if type(item) is list:
+                todo.append(item)
+    return False
 
 
-class _Pairs(list):
-    """A JSON object as the list of its (key, value) pairs, duplicates kept."""
+class _SchemaScan:
+    """json's object_pairs_hook for _check_schemas: raises TimelineError for an object OTIO crashes on, else
+    reduces the object to _HOLDS (it is, or holds, an object OTIO creates) or _PLAIN."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self, pairs: list[tuple[str, object]]) -> object:
+        held: dict[str, bool] = {}  # key -> whether a value under it holds an object OTIO creates
+        for key, value in pairs:
+            inner = _holds(value)
+            if inner and key in held:
+                raise TimelineError(f"gives the key {key!r} twice in one object, the second time holding an OTIO "
+                                    f"object, which OTIO {otio.__version__} drops and then crashes on (SIGSEGV): "
+                                    "not a timeline it wrote", self.path)
+            held[key] = held.get(key, False) or inner
+        schemas = [value for key, value in pairs if key == "OTIO_SCHEMA" and isinstance(value, str)]
+        for schema in schemas:  # every one: a key given twice is read by OTIO as it likes
+            self._check(schema, held)
+        return _HOLDS if any(held.values()) or any(s not in _VALUE_SCHEMAS for s in schemas) else _PLAIN
+
+    def _check(self, schema: str, held: dict[str, bool]) -> None:
+        if schema in _VALUE_SCHEMAS:
+            dropped = [key for key, inner in held.items() if inner]
+            if dropped:
+                raise TimelineError(f"holds a {schema} whose field {dropped[0]!r} holds an OTIO object, which OTIO "
+                                    f"{otio.__version__} drops and then crashes on (SIGSEGV): not a timeline it "
+                                    "wrote", self.path)
+            return
+        name, _, version_text = schema.rpartition(".")
+        version = _STOI.match(version_text)
+        if version is None:
+            return  # OTIO refuses a malformed schema itself
+        if name == "UnknownSchema":
+            raise TimelineError(f"holds an object of schema {schema!r}, which OTIO {otio.__version__} cannot "
+                                "read (it aborts): not a timeline it wrote", self.path)
+        if int(version.group(1)) >= 2:
+            return
+        if name == "Clip" and "media_references" in held:
+            raise TimelineError(f"holds a clip of schema {schema!r} with \"media_references\" (a Clip.2 "
+                                f"field), which OTIO {otio.__version__} cannot read (it crashes): not a timeline "
+                                "it wrote", self.path)
+        for key in _UPGRADE_OVERWRITES.get(name, ()):
+            if held.get(key):
+                raise TimelineError(f"holds an object of schema {schema!r} whose {key!r} holds an OTIO object, "
+                                    f"which OTIO {otio.__version__}'s upgrade of the schema drops and then crashes "
+                                    "on (SIGSEGV): not a timeline it wrote", self.path)
 
 
 def json_depth(data: bytes) -> int:

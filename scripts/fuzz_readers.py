@@ -1068,9 +1068,16 @@ class _lines_with_timeout:  # noqa: N801 - an iterator, read like a function
 
 
 def replay(folder: Path, timeout: int) -> int:
-    """Run every reader again on each saved failing input under ``folder`` (a run's ``failures/``)."""
+    """Run every reader again on each saved failing input under ``folder`` (a run's ``failures/``).
+
+    In this process: an input that still crashes it ends the replay there, with the case named on stderr
+    and the crash's Python stack (faulthandler)."""
+    import faulthandler
+
+    faulthandler.enable()
     bad = 0
     for case_file in sorted(folder.glob("*/case.json")):
+        print(f"replaying {case_file.parent.name} ...", file=sys.stderr, flush=True)
         info = json.loads(case_file.read_text())
         inputs = sorted((case_file.parent / "in").iterdir()) if (case_file.parent / "in").is_dir() else []
         if not inputs:

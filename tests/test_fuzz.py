@@ -29,8 +29,10 @@ from hypothesis import strategies as st
 from foleyflow.plugin import timeline as timeline_mod
 from foleyflow.plugin.clips import video_clips
 from foleyflow.plugin.errors import EXIT_BAD_INPUT, EXIT_OK, SelectionError, TimelineError
+from foleyflow.plugin.generate import GenerateOptions, take_paths
 from foleyflow.plugin.media import MISSING, MediaResolver, reference_path
 from foleyflow.plugin.selection import Selection, parse_record_range, select
+from foleyflow.plugin.selection import plan as plan_jobs
 from foleyflow.plugin.timeline import read_timeline
 from foleyflow.ui.engine import open_document
 
@@ -198,6 +200,30 @@ def test_media_path_too_long_for_the_system(tmp_path):
     read_by_all(path, tmp_path)
     resolution = MediaResolver(path, [tmp_path]).resolve_clip(open_document(path).clips[0].clip)
     assert not resolution.found and resolution.looked_for
+
+
+
+@pytest.mark.parametrize("suffix", [".otioz", ".otio", ".xml", ".fcpxml", ".aaf", ".kdenlive", ".xges"])
+def test_output_with_a_media_name_too_long_for_the_system(tmp_path, suffix):
+    """Finding (long run, seed 23, case 9527): an EDL's "FROM CLIP" file name of 304 characters; the dry run's
+    preflight writing an .otioz checked it for bundling with Path.is_file(), which let ENAMETOOLONG through
+    (OSError). A name the system cannot hold is a file not there: the take is planned, the clip listed as not
+    bundled. A clip name that long still gets its take, under a WAV name the file system holds."""
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "shot.mov").touch()
+    whole = TR(RT(0, 25), RT(100, 25))  # an available range, which FCP7 XML needs
+    too_long = otio.schema.ExternalReference(target_url=(media / ("x" * 300 + ".mov")).as_uri(), available_range=whole)
+    found = otio.schema.ExternalReference(target_url=(media / "shot.mov").as_uri(), available_range=whole)
+    path = save(tmp_path, clip("shot", too_long), clip("y" * 300, found))  # found by its name; by its reference
+    out = tmp_path / "out" / f"cut{suffix}"
+    out.parent.mkdir()
+    code, printed, exc = fz.run_cli(["generate", str(path), "-o", str(out), "--dry-run", "--media-root", str(media)])
+    assert exc is None and code == EXIT_OK and "would write 2 take(s)" in printed, printed
+    loaded = read_timeline(path)
+    _, long_named = plan_jobs(video_clips(loaded.timeline, loaded.rate), MediaResolver(path, [media]))
+    wavs = take_paths(long_named, tmp_path, GenerateOptions(seed=0, variations=2))
+    assert [len(w.name.encode()) < 255 for w in wavs] == [True, True] and len(set(wavs)) == 2, wavs
 
 
 @pytest.mark.parametrize("scalar", [math.nan, math.inf, -1e308])
@@ -391,6 +417,8 @@ OLD_CLIP_WITH_REFERENCES = {
     "tracks": {"OTIO_SCHEMA": "Stack.1", "children": [{"OTIO_SCHEMA": "Track.1", "kind": "Video", "children": [
         {"OTIO_SCHEMA": "Clip.1", "name": "shot",
          "media_references": {"DEFAULT_MEDIA": {"OTIO_SCHEMA": "ExternalReference.1"}}}]}]}}
+STACK = {"OTIO_SCHEMA": "Stack.1", "children": [{"OTIO_SCHEMA": "Track.1", "kind": "Video", "children": []}]}
+EXTERNAL = {"OTIO_SCHEMA": "ExternalReference.1", "target_url": "file:///m/shot.mov"}
 CRASHERS = {
     # Finding: a Clip.0/Clip.1 holding "media_references" (Clip.2's field): SIGSEGV in OTIO's upgrade
     "old-clip-with-media-references": (json.dumps(OLD_CLIP_WITH_REFERENCES).encode(),
@@ -404,6 +432,27 @@ CRASHERS = {
                                "'UnknownSchema.1'"),
     "unknown-schema-duplicate-key": (b'{"OTIO_SCHEMA": "Timeline.1", "OTIO_SCHEMA": "UnknownSchema.1"}',
                                      "holds an object of schema 'UnknownSchema.1'"),
+    # Finding (long run, seed 23, case 9639: transition.otio with its head repeated, so "tracks" twice):
+    # OTIO creates the object of a key's later value, keeps the first value only and frees the later one,
+    # but reads it again in its final pass (SIGSEGV); so for the objects held by a value type's extra field
+    # and by the fields a schema upgrade (Clip.1, Marker.1) overwrites
+    "key-twice-truncated": (b'{"tracks": {}, "tracks": {"OTIO_SCHEMA": "Stack.1", "value": 0},',
+                            "cannot read as otio_json: Expecting property name enclosed in double quotes"),
+    "key-twice": (json.dumps({"OTIO_SCHEMA": "Timeline.1", "tracks": STACK}).replace(
+        '"children"', f'"children": {json.dumps(STACK["children"])}, "children"', 1).encode(),
+        "gives the key 'children' twice in one object, the second time holding an OTIO object"),
+    "key-twice-in-metadata": (json.dumps({"OTIO_SCHEMA": "Timeline.1", "metadata": {"a": 1}, "tracks": STACK}).replace(
+        '"a": 1', f'"a": 1, "a": [{json.dumps(EXTERNAL)}]').encode(),
+                              "gives the key 'a' twice in one object, the second time holding an OTIO object"),
+    "value-type-holding-an-object": (json.dumps({"OTIO_SCHEMA": "Timeline.1", "tracks": STACK, "global_start_time": {
+        "OTIO_SCHEMA": "RationalTime.1", "rate": 24, "value": 0, "x": {"y": EXTERNAL}}}).encode(),
+        "holds a RationalTime.1 whose field 'x' holds an OTIO object"),
+    "old-marker-marked-range-object": (json.dumps({"OTIO_SCHEMA": "Timeline.1", "tracks": dict(STACK, markers=[
+        {"OTIO_SCHEMA": "Marker.1", "marked_range": EXTERNAL}])}).encode(),
+        "holds an object of schema 'Marker.1' whose 'marked_range' holds an OTIO object"),
+    "old-clip-active-key-object": (json.dumps(OLD_CLIP_WITH_REFERENCES).replace(
+        '"media_references": {"DEFAULT_MEDIA": ', '"active_media_reference_key": {"x": ').encode(),
+        "holds an object of schema 'Clip.1' whose 'active_media_reference_key' holds an OTIO object"),
 }
 
 
@@ -450,6 +499,22 @@ def test_subprocess_panel_open_of_otio_json_that_crashed_otio(tmp_path):
     assert len(lines) == len(paths)
     for line, path, (_data, says) in zip(lines, paths, CRASHERS.values(), strict=True):
         assert line.startswith(f"{path}: {says}"), line
+
+
+def test_subprocess_fuzz_case_with_a_key_twice(tmp_path):
+    """The long run's input itself (seed 23, case 9639), rebuilt from the corpus: transition.otio's head
+    repeated 37 times, "tracks" given again and again, then cut short. It killed every reader (SIGSEGV in
+    OTIO's JSON reader); now each refuses it in a real process, with one line naming the file."""
+    case = fz.Case("transition.otio", "bytes", (("repeat", 124, 276, 37), ("insert", 34707148, bytes.hex(
+        rb"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"))), json_flag=True, sel=576)
+    path = fz.build_input(case, CORPUS, tmp_path)
+    says = f"{path}: cannot read as otio_json: Expecting property name enclosed in double quotes"
+    for argv in (["clips", path, "--json"], ["generate", path, "-o", tmp_path / "out.otio", "--dry-run"]):
+        proc = run_subprocess(*argv)
+        assert proc.returncode == EXIT_BAD_INPUT, (argv[0], proc.returncode, proc.stderr[-2000:])
+        assert proc.stderr.startswith(f"foleyflow: error: {says}") and proc.stderr.count("\n") == 1, proc.stderr
+    proc = subprocess.run([sys.executable, "-c", PANEL_OPEN, str(path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.startswith(says), (proc.returncode, proc.stdout, proc.stderr[-2000:])
 
 
 def test_old_clip_schema_without_media_references_still_reads(tmp_path):
