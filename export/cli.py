@@ -15,7 +15,7 @@ DEFAULT_ORDER = ("data", "audio_mae", "video_mae", "align", "flow", "vocoder")
 def _train(args: argparse.Namespace) -> int:
     import torch
 
-    from .config import TrainConfig
+    from .config import RECIPES, TrainConfig
     from .onnx_export import export_package
     from .train import STAGES, flow_name
 
@@ -23,7 +23,14 @@ def _train(args: argparse.Namespace) -> int:
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     cfg_path = workdir / "config.json"
-    cfg = TrainConfig.from_dict(json.loads(cfg_path.read_text())) if cfg_path.exists() else TrainConfig()
+    if cfg_path.exists():
+        cfg = TrainConfig.from_dict(json.loads(cfg_path.read_text()))
+        if args.recipe and args.recipe != cfg.recipe:
+            logging.error("%s was started with the %s recipe, not %s (use another --workdir)", workdir, cfg.recipe,
+                          args.recipe)
+            return 2
+    else:
+        cfg = RECIPES[args.recipe or "default"]()
     cfg.override(args.set or [])
     if args.align:
         cfg.align.method = args.align
@@ -42,7 +49,8 @@ def _train(args: argparse.Namespace) -> int:
         logging.info("stage %s done in %.1f s", st, time.time() - t0)
     if args.stage == "all" or args.package:
         out = Path(args.package or workdir / "package")
-        export_package(workdir, out, flow_name(cfg.align.method, cfg.flow.dynamic))
+        export_package(workdir, out, flow_name(cfg.align.method, cfg.flow.dynamic),
+                       name="foleyflow-default" if cfg.recipe == "default" else f"foleyflow-{cfg.recipe}")
         logging.info("model package written to %s", out)
     return 0
 
@@ -67,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train", help="train the stages of the method (resumable)")
     t.add_argument("--workdir", default="out/train", help="checkpoints, cache and config live here")
+    t.add_argument("--recipe", choices=("default", "recorded"),
+                   help="the config a new workdir starts from: default (16 kHz, synthesized world) or recorded "
+                        "(48 kHz full band, the world voiced by the sound library in $FOLEYFLOW_CACHE/library "
+                        "unless --set data.library=DIR, sound prompts on); a workdir keeps its recipe")
     t.add_argument("--stage", default="all", help=f"all, or comma-separated of {', '.join(DEFAULT_ORDER)}")
     t.add_argument("--align", choices=("masked", "contrastive", "none"),
                    help="alignment method (default masked); none (MAE encoders only) also sets "

@@ -6,7 +6,9 @@ model.json (audio front end, video rate and size, segment length) are decided on
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 
@@ -29,7 +31,10 @@ class DataConfig:
     render_size: int = 64  # rendered at this size, area-downsampled to frame_size
     frame_size: int = 32  # what the video encoder sees
     fps: int = 25  # model video rate == token rate (sample_rate / (hop * frames_per_token))
-    world: str = "impacts"  # "impacts" (the first world: impacts only) or "full" (every sound class)
+    world: str = "impacts"  # "impacts" (the first world: impacts only), "full" (every sound class) or
+    # "recorded" (impacts and the Foley kinds a sound library has recordings of; the recorded recipe's)
+    library: str = ""  # a sound library (folder, or its foleyflow-index.csv): its recordings voice the
+    # world's events, split by file like the clips (train clips hear train recordings only); "": synthesis
 
 
 @dataclass
@@ -80,6 +85,13 @@ class FlowConfig(StageConfig):
     cluster_span: int = 6  # tokens of sound (from each token on) a cluster describes
     cluster_onset: float = 0.0  # > 0: label only the tokens where a sound starts (spectral-flux peak above
     # this, normalised log-mel units; clusters.onset_tokens), with the cluster of the sound that starts there
+    # sound prompts (export.prompts): per example none (auto), a category or a reference recording
+    prompts: bool = False  # train the flow with sound prompts (the package gains prompt graphs and a vocabulary)
+    prompt_dim: int = 128  # E of a prompt vector
+    prompt_category: float = 0.35  # share of examples prompted by their category (the clip's dominant one)
+    prompt_reference: float = 0.35  # ... by another recording of that category (the rest: no prompt)
+    prompt_seconds: float = 2.0  # of a reference, from its onset (cut or zero-padded)
+    prompt_train_encoder: bool = False  # train the prompt's audio encoder too (else frozen: pool + projection)
 
 
 @dataclass
@@ -110,6 +122,7 @@ class TrainConfig:
     vocoder: VocoderConfig = field(default_factory=lambda: VocoderConfig(steps=2000, batch_size=8, lr=1e-3,
                                                                          ckpt_every=100))
     seed: int = 0
+    recipe: str = "default"  # the recipe the config started from (RECIPES)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -146,3 +159,40 @@ class TrainConfig:
     def token_rate(self) -> float:
         a = self.audio
         return a.sample_rate / (a.hop_length * a.frames_per_token)
+
+
+# -- recipes -------------------------------------------------------------------------------------------
+def default_library() -> str:
+    """The default training library: ``$FOLEYFLOW_CACHE/library`` (else ``~/.cache/foleyflow/library``),
+    where ``foleyflow library fetch`` puts it."""
+    try:
+        from foleyflow.library.sources import default_cache
+    except ImportError:  # pragma: no cover - a library package without its sources module
+        env = os.environ.get("FOLEYFLOW_CACHE")
+        return str((Path(env).expanduser() if env else Path.home() / ".cache" / "foleyflow") / "library")
+    return str(default_cache() / "library")
+
+
+def full_band_audio() -> AudioConfig:
+    """48 kHz: the whole band a recording carries (no resampling at run time), at the 16 kHz recipe's
+    time resolution: 10 ms hop and 40 ms window (480 / 1920 samples), 4 frames per token, so 25 tokens/s
+    as before. 128 mel bands to 24 kHz (the full-band vocoders' usual choice: BigVGAN's 44/48 kHz models)
+    keep the bands below 8 kHz a little finer than 64 bands to 8 kHz did (31 vs 44 mel each) and give the
+    octaves above 8 kHz, which recordings carry and the 16 kHz model cut, 37 bands of their own."""
+    return AudioConfig(sample_rate=48000, n_fft=1920, hop_length=480, n_mels=128, fmin=0.0, fmax=24000.0)
+
+
+def recorded_recipe(library: str | None = None) -> TrainConfig:
+    """The recorded model's recipe: 48 kHz full band (:func:`full_band_audio`), the world "recorded"
+    (events voiced by a sound library's recordings), the library ``library`` (default
+    :func:`default_library`), and sound prompts on (category and reference, trained with the
+    library's recordings). Everything else is the default recipe's."""
+    cfg = TrainConfig(recipe="recorded")
+    cfg.audio = full_band_audio()
+    cfg.data.world = "recorded"
+    cfg.data.library = library if library is not None else default_library()
+    cfg.flow.prompts = True
+    return cfg
+
+
+RECIPES = {"default": TrainConfig, "recorded": recorded_recipe}

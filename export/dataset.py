@@ -48,34 +48,67 @@ def log_mel(cfg: TrainConfig) -> LogMel:
 
 
 def world_config(name: str):
-    """The world's parameter ranges by name: "impacts" (the first world) or "full", and their
-    out-of-distribution ranges "impacts_ood" and "ood"."""
+    """The world's parameter ranges by name: "impacts" (the first world), "full", "recorded" (the world
+    a sound library voices, ``world.world_config.recorded_config``; the impacts world where that preset
+    does not exist yet), and the out-of-distribution ranges "impacts_ood" and "ood"."""
     from foleyflow.world import world
 
     if name == "impacts":
         return world.impacts_config() if hasattr(world, "impacts_config") else None
     if name == "full":
         return world.WorldConfig()
+    if name == "recorded":
+        from foleyflow.world import world_config as presets
+
+        recorded = getattr(presets, "recorded_config", None) or getattr(world, "recorded_config", None)
+        if recorded is None:
+            log.warning("world preset recorded_config is not there yet: the recorded world is the impacts world")
+            return world.impacts_config()
+        return recorded()
     if name == "ood":
         return world.ood_config()
     if name == "impacts_ood":
         return world.impacts_ood_config()
-    raise ValueError(f"unknown world {name!r} (impacts, full, ood, impacts_ood)")
+    raise ValueError(f"unknown world {name!r} (impacts, full, recorded, ood, impacts_ood)")
 
 
-def render_set(cfg: TrainConfig, seeds: list[int], world_cfg=None) -> ClipSet:
+def open_library(spec: str):
+    """The sound library a DataConfig names: a folder (indexed now) or an index CSV written by
+    ``foleyflow library index``."""
+    from foleyflow.library.index import index_library, read_index
+
+    path = Path(spec).expanduser()
+    return read_index(path) if path.is_file() else index_library(path)
+
+
+def voicer_for(cfg: TrainConfig, split: str, library=None):
+    """A Voicer over the library's recordings of the split that matches a world split (the world's
+    "ood" and "test" clips hear the library's test recordings), or None without a library."""
+    if not cfg.data.library and library is None:
+        return None
+    from foleyflow.world.voicing import Voicer
+
+    lib = library if library is not None else open_library(cfg.data.library)
+    return Voicer(lib, "train" if split == "train" else "val" if split == "val" else "test", cfg.audio.sample_rate)
+
+
+def render_set(cfg: TrainConfig, seeds: list[int], world_cfg=None, split: str = "train", voicer=None) -> ClipSet:
+    """Render the clips of ``seeds``; with ``cfg.data.library`` (or a ``voicer``) their impacts are voiced
+    by recordings of the library's ``split`` (recordings split by file: no test sound is heard in training)."""
     from foleyflow.world.world import render_clip
 
     d, a = cfg.data, cfg.audio
     world_cfg = world_cfg if world_cfg is not None else world_config(d.world)
+    voicer = voicer if voicer is not None else voicer_for(cfg, split)
     frames, audio, events = [], [], []
     for i, seed in enumerate(seeds):
-        clip = render_clip(seed, d.duration, Fraction(d.fps), d.render_size, a.sample_rate, world_cfg)
+        clip = render_clip(seed, d.duration, Fraction(d.fps), d.render_size, a.sample_rate, world_cfg, voicer=voicer)
         frames.append(downsample(clip.frames, d.frame_size))
         audio.append(clip.audio.astype(np.float32))
         events.append([{"time": e.time, "kind": e.kind, "material": e.material, "strength": e.strength,
-                        "end": getattr(e, "end", None)}
-                       for e in clip.events])
+                        "end": getattr(e, "end", None),
+                        **({"recordings": list(clip.sources[k])} if k in clip.sources else {})}
+                       for k, e in enumerate(clip.events)])
         if (i + 1) % 200 == 0:
             log.info("rendered %d/%d clips", i + 1, len(seeds))
     return make_set(cfg, frames, audio, events, list(seeds))
@@ -120,7 +153,7 @@ def build_cache(cfg: TrainConfig, workdir: Path) -> dict[str, Path]:
             log.info("reusing %s", path)
         else:
             log.info("rendering %d %s clips", n, split)
-            save_set(path, render_set(cfg, split_seeds(split, n)))
+            save_set(path, render_set(cfg, split_seeds(split, n), split=split))
         out[split] = path
     return out
 

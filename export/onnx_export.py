@@ -1,8 +1,12 @@
 """Turn trained checkpoints into a model package (model.json + three ONNX graphs), and validate it.
 
 Graphs are split by how often they run: the video encoder once per window, the
-velocity network once per solver step, the vocoder once per segment. Validation:
-ONNX checker, ONNX Runtime vs PyTorch parity on random inputs, and checksums.
+velocity network once per solver step, the vocoder once per segment. A flow trained
+with sound prompts adds two graphs that run once per call: ``prompt_encoder`` (a
+reference's waveform [1, L], log-mel front end inside, -> [1, E]) and ``prompt_table``
+(category indices [B] -> [B, E]); model.json gains ``prompt_dim``, ``vocabulary`` and
+``sound_sources``. Validation: ONNX checker, ONNX Runtime vs PyTorch parity on random
+inputs, and checksums.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import json
 import logging
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,16 +28,30 @@ from foleyflow.runtime.spec import SCHEMA, GraphSpec, ModelSpec, TensorSpec, sha
 from .config import TrainConfig
 from .models.encoders import VideoEncoder
 from .models.flow import VelocityNet
+from .models.prompt import CategoryTable, PromptEncoder
 from .models.vocoder import Vocoder
+from .prompts import category_table, prompt_encoder
 from .train import load_checkpoint, video_encoder
 
 log = logging.getLogger(__name__)
 
 PARITY_TOL = 1e-4
+PROMPT_PARITY_TOL = 1e-3  # the prompt encoder's long DFT convolutions round a little more than the rest
+
+
+@dataclass
+class PromptModules:
+    """A prompt flow's vocabulary, category table and reference encoder (:func:`load_prompt_models`)."""
+
+    vocabulary: tuple[str, ...]
+    table: CategoryTable
+    encoder: PromptEncoder
+    samples: int  # of a prepared reference
+    sound_sources: list[dict]
 
 
 def _export(module: torch.nn.Module, args: tuple, names_in: list[str], names_out: list[str],
-            dynamic: tuple, path: Path) -> None:
+            dynamic: tuple | None, path: Path) -> None:
     module.eval()
     prog = torch.onnx.export(module, args, dynamo=True, input_names=names_in, output_names=names_out,
                              dynamic_shapes=dynamic, external_data=False, optimize=True, verbose=False)
@@ -50,7 +69,8 @@ def load_models(ckpt_dir: Path, flow: str) -> tuple[TrainConfig, VideoEncoder, V
     # a flow trained with finetune_video carries its own copy of the video encoder
     video_state = fck["model"].get("video") or load_checkpoint(ckpt_dir / f"align_{align}.pt")["model"]["video"]
     venc.load_state_dict(video_state)
-    net = VelocityNet(a.frames_per_token * a.n_mels, e.dim, fc.dim, fc.layers, fc.heads, dynamic=fc.dynamic)
+    net = VelocityNet(a.frames_per_token * a.n_mels, e.dim, fc.dim, fc.layers, fc.heads, dynamic=fc.dynamic,
+                      prompt_dim=fc.prompt_dim if fc.prompts else 0)
     net.load_state_dict(fck["model"]["net"])
     vck = load_checkpoint(ckpt_dir / "vocoder.pt")
     vcfg = TrainConfig.from_dict(vck["config"]).vocoder
@@ -61,6 +81,21 @@ def load_models(ckpt_dir: Path, flow: str) -> tuple[TrainConfig, VideoEncoder, V
     return cfg, venc.eval(), net.eval(), voc.eval(), meta
 
 
+def load_prompt_models(ckpt_dir: Path, flow: str) -> PromptModules | None:
+    """The prompt modules of a flow trained with sound prompts; None for one trained without."""
+    fck = load_checkpoint(Path(ckpt_dir) / f"{flow}.pt")
+    cfg = TrainConfig.from_dict(fck["config"])
+    if not cfg.flow.prompts:
+        return None
+    vocab = tuple(str(v) for v in fck["vocabulary"])
+    table = category_table(cfg, len(vocab))
+    table.load_state_dict(fck["model"]["prompt_table"])
+    enc = prompt_encoder(cfg, tuple(fck["mel_stats"]))
+    enc.load_state_dict(fck["model"]["prompt_encoder"])
+    return PromptModules(vocab, table.eval(), enc.eval(), int(fck["prompt_samples"]),
+                         [dict(s) for s in fck.get("sound_sources", [])])
+
+
 def _parity(path: Path, module: torch.nn.Module, feeds: dict[str, np.ndarray]) -> float:
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     got = sess.run(None, feeds)[0]
@@ -69,12 +104,20 @@ def _parity(path: Path, module: torch.nn.Module, feeds: dict[str, np.ndarray]) -
     return float(np.abs(got - ref).max())
 
 
+def _reference_example(rng: np.random.Generator, n: int, rate: int) -> np.ndarray:
+    """A reference-like wave [1, n] for export and parity: decaying noise from its start, peak 1."""
+    t = np.arange(n) / rate
+    x = rng.standard_normal(n) * np.exp(-t / 0.15)
+    return (x / np.abs(x).max()).astype(np.float32)[None]
+
+
 def export_package(ckpt_dir: str | Path, out: str | Path, flow: str = "flow_masked_dynamic",
                    name: str = "foleyflow-default", version: str = "0.1.0", steps: int | None = None,
                    guidance: float | None = None) -> ModelSpec:
     """Export checkpoints to a package; `steps`/`guidance` override the sampler defaults of the config."""
     ckpt_dir, out = Path(ckpt_dir), Path(out)
     cfg, venc, net, voc, meta = load_models(ckpt_dir, flow)
+    pm = load_prompt_models(ckpt_dir, flow)
     a, d, fc = cfg.audio, cfg.data, cfg.flow
     n_tok = int(round(d.duration * cfg.token_rate()))
     p, dim, s = a.frames_per_token * a.n_mels, cfg.encoder.dim, d.frame_size
@@ -92,33 +135,63 @@ def export_package(ckpt_dir: str | Path, out: str | Path, flow: str = "flow_mask
                      "ctx": rng.standard_normal((2, n_tok, p), dtype=np.float32),
                      "ctx_mask": (np.arange(n_tok)[None, :, None] < 10).repeat(2, 0).astype(np.float32),
                      "uncond": np.array([0.0, 1.0], np.float32)}
-        _export(net, tuple(torch.from_numpy(v) for v in vel_feeds.values()), list(vel_feeds), ["v"],
-                ({0: B, 1: N}, {0: B}, {0: B, 1: N}, {0: B, 1: N}, {0: B, 1: N}, {0: B}),
+        vel_dyn: tuple = ({0: B, 1: N}, {0: B}, {0: B, 1: N}, {0: B, 1: N}, {0: B, 1: N}, {0: B})
+        if pm is not None:
+            vel_feeds["prompt"] = rng.standard_normal((2, fc.prompt_dim), dtype=np.float32)
+            vel_feeds["prompt_on"] = np.array([1.0, 1.0], np.float32)  # row 1 is uncond: it drops the prompt
+            vel_dyn = (*vel_dyn, {0: B}, {0: B})
+        _export(net, tuple(torch.from_numpy(v) for v in vel_feeds.values()), list(vel_feeds), ["v"], vel_dyn,
                 staging / "velocity.onnx")
         mel = rng.standard_normal((2, 4 * n_tok, a.n_mels), dtype=np.float32)
         _export(voc, (torch.from_numpy(mel),), ["mel"], ["audio"], ({0: B, 1: Fr},), staging / "vocoder.onnx")
+
+        if pm is not None:
+            wave = _reference_example(rng, pm.samples, a.sample_rate)
+            _export(pm.encoder, (torch.from_numpy(wave),), ["wave"], ["prompt"], None, staging / "prompt_encoder.onnx")
+            n_cat = len(pm.vocabulary)  # an example batch of at least 2: a batch of 1 would be fixed at 1
+            index = (np.arange(max(2, n_cat), dtype=np.int64)[::-1] % n_cat).copy()
+            _export(pm.table, (torch.from_numpy(index),), ["category"], ["prompt"], ({0: B},),
+                    staging / "prompt_table.onnx")
 
         parity = {
             "video_encoder": _parity(staging / "video_encoder.onnx", venc, {"frames": frames}),
             "velocity": _parity(staging / "velocity.onnx", net, vel_feeds),
             "vocoder": _parity(staging / "vocoder.onnx", voc, {"mel": mel}),
         }
+        if pm is not None:
+            parity["prompt_encoder"] = _parity(staging / "prompt_encoder.onnx", pm.encoder, {"wave": wave})
+            parity["prompt_table"] = _parity(staging / "prompt_table.onnx", pm.table, {"category": index})
         log.info("parity (max abs diff vs PyTorch): %s", parity)
         if parity["velocity"] > PARITY_TOL:
             raise RuntimeError(f"velocity graph differs from PyTorch by {parity['velocity']:.2e} > {PARITY_TOL}")
+        for g in ("prompt_encoder", "prompt_table"):
+            if parity.get(g, 0.0) > PROMPT_PARITY_TOL:
+                raise RuntimeError(f"{g} graph differs from PyTorch by {parity[g]:.2e} > {PROMPT_PARITY_TOL}")
 
-        def gspec(file: str, ins: list[tuple[str, tuple]], outs: list[tuple[str, tuple]]) -> GraphSpec:
+        def gspec(file: str, ins: list[tuple], outs: list[tuple]) -> GraphSpec:  # (name, shape[, dtype])
             f = staging / file
             return GraphSpec(file, sha256_file(f), f.stat().st_size,
-                             tuple(TensorSpec(n, sh) for n, sh in ins), tuple(TensorSpec(n, sh) for n, sh in outs))
+                             tuple(TensorSpec(*t) for t in ins), tuple(TensorSpec(*t) for t in outs))
 
+        vel_in: list[tuple] = [("x", ("B", "N", p)), ("t", ("B",)), ("cond", ("B", "N", dim)),
+                               ("ctx", ("B", "N", p)), ("ctx_mask", ("B", "N", 1)), ("uncond", ("B",))]
+        if pm is not None:
+            vel_in += [("prompt", ("B", fc.prompt_dim)), ("prompt_on", ("B",))]
         graphs = {
             "video_encoder": gspec("video_encoder.onnx", [("frames", ("B", "T", 3, s, s))], [("features", ("B", "T", dim))]),
-            "velocity": gspec("velocity.onnx", [("x", ("B", "N", p)), ("t", ("B",)), ("cond", ("B", "N", dim)),
-                                                ("ctx", ("B", "N", p)), ("ctx_mask", ("B", "N", 1)), ("uncond", ("B",))],
-                              [("v", ("B", "N", p))]),
+            "velocity": gspec("velocity.onnx", vel_in, [("v", ("B", "N", p))]),
             "vocoder": gspec("vocoder.onnx", [("mel", ("B", "F", a.n_mels))], [("audio", ("B", "F*hop"))]),
         }
+        prompt_fields: dict = {}
+        if pm is not None:
+            graphs["prompt_encoder"] = gspec("prompt_encoder.onnx", [("wave", (1, pm.samples))],
+                                             [("prompt", (1, fc.prompt_dim))])
+            graphs["prompt_table"] = gspec("prompt_table.onnx", [("category", ("B",), "int64")],
+                                           [("prompt", ("B", fc.prompt_dim))])
+            prompt_fields = {"prompt_dim": fc.prompt_dim, "vocabulary": pm.vocabulary,
+                             "sound_sources": tuple(pm.sound_sources)}
+            meta["prompts"] = {"category": fc.prompt_category, "reference": fc.prompt_reference,
+                               "seconds": pm.samples / a.sample_rate, "train_encoder": fc.prompt_train_encoder}
         mean, std = meta["mel_stats"]
         spec = ModelSpec(
             name=name, version=version, sample_rate=a.sample_rate, n_fft=a.n_fft, hop_length=a.hop_length,
@@ -126,7 +199,7 @@ def export_package(ckpt_dir: str | Path, out: str | Path, flow: str = "flow_mask
             frames_per_token=a.frames_per_token, video_fps_num=d.fps, video_fps_den=1, frame_size=s,
             feature_dim=dim, segment_tokens=n_tok, context_tokens=fc.context_tokens,
             default_steps=steps or fc.default_steps, solver="euler",
-            guidance=fc.guidance if guidance is None else guidance, graphs=graphs,
+            guidance=fc.guidance if guidance is None else guidance, graphs=graphs, **prompt_fields,
             training={**meta, "world": cfg.data.world, "parity_max_abs_diff": parity, "config": cfg.to_dict()}, schema=SCHEMA,
         )
         (staging / "model.json").write_text(spec.to_json(), encoding="utf-8")

@@ -1,7 +1,7 @@
 """The PyTorch eager twin of runtime.session.FoleyModel, for parity checks and benchmarks.
 
 It implements the runtime's Backend protocol with the trained torch modules, so the
-exact same streaming sampler runs on either side.
+exact same streaming sampler runs on either side (sound prompts included).
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from foleyflow.runtime.session import prompt_feeds
 from foleyflow.runtime.spec import ModelSpec, read_spec
 
 from .models.encoders import VideoEncoder
 from .models.flow import VelocityNet
 from .models.vocoder import Vocoder
-from .onnx_export import load_models
+from .onnx_export import PromptModules, load_models, load_prompt_models
 
 
 @dataclass
@@ -26,13 +27,15 @@ class TorchModel:
     video_encoder: VideoEncoder
     net: VelocityNet
     vocoder: Vocoder
+    prompts: PromptModules | None = None  # the prompt modules of a flow trained with sound prompts
 
     @classmethod
     def load(cls, checkpoints: str | Path, package: str | Path, flow: str | None = None) -> TorchModel:
         """Modules from `checkpoints`, constants from the package exported from them."""
         spec = read_spec(package)
-        _, venc, net, voc, _ = load_models(Path(checkpoints), flow or spec.training.get("flow", "flow_masked_dynamic"))
-        return cls(spec, venc, net, voc)
+        name = flow or spec.training.get("flow", "flow_masked_dynamic")
+        _, venc, net, voc, _ = load_models(Path(checkpoints), name)
+        return cls(spec, venc, net, voc, load_prompt_models(Path(checkpoints), name))
 
     @torch.no_grad()
     def encode_video(self, frames: np.ndarray) -> np.ndarray:
@@ -40,10 +43,25 @@ class TorchModel:
 
     @torch.no_grad()
     def velocity(self, x: np.ndarray, t: np.ndarray, cond: np.ndarray, ctx: np.ndarray, ctx_mask: np.ndarray,
-                 uncond: np.ndarray) -> np.ndarray:
-        args = [torch.from_numpy(a) for a in (x, t, cond, ctx, ctx_mask, uncond)]
+                 uncond: np.ndarray, prompt: np.ndarray | None = None,
+                 prompt_on: np.ndarray | None = None) -> np.ndarray:
+        extra = prompt_feeds(self.spec, len(x), prompt, prompt_on)  # the runtime's defaults: zeros = auto
+        args = [torch.from_numpy(a) for a in (x, t, cond, ctx, ctx_mask, uncond, *extra.values())]
         return self.net(*args).numpy()
 
     @torch.no_grad()
     def vocode(self, mel: np.ndarray) -> np.ndarray:
         return self.vocoder(torch.from_numpy(mel)).numpy()
+
+    @torch.no_grad()
+    def encode_reference(self, wave: np.ndarray) -> np.ndarray:
+        return self._prompts().encoder(torch.from_numpy(wave)).numpy()
+
+    @torch.no_grad()
+    def encode_category(self, index: np.ndarray) -> np.ndarray:
+        return self._prompts().table(torch.from_numpy(index)).numpy()
+
+    def _prompts(self) -> PromptModules:
+        if self.prompts is None:
+            raise ValueError(f"model {self.spec.name} takes no sound prompts")
+        return self.prompts

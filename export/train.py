@@ -4,7 +4,8 @@
     audio_mae   audio masked autoencoding (AudioMAE style)
     video_mae   video masked autoencoding (VideoMAE style, frames hidden in spans)
     align       masked audio-visual alignment (default) or the contrastive baseline
-    flow        the dynamic conditional flow (or the global-only baseline)
+    flow        the dynamic conditional flow (or the global-only baseline), with sound prompts
+                if flow.prompts (export.prompts)
     vocoder     mel -> waveform
 
 Every stage writes ``WORKDIR/<stage>.pt`` every ``ckpt_every`` steps and resumes from
@@ -40,6 +41,7 @@ from .models.encoders import (
 )
 from .models.flow import VelocityNet
 from .models.vocoder import Vocoder
+from .prompts import build_prompt_data, category_table, prompt_batch, prompt_encoder
 
 log = logging.getLogger(__name__)
 
@@ -282,9 +284,18 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
             feats = video_features(load_video_encoder(cfg, workdir, align), data)
             np.save(feats_path, feats)
     k, tdim = cfg.audio.frames_per_token, cfg.audio.frames_per_token * cfg.audio.n_mels
-    net = VelocityNet(tdim, cfg.encoder.dim, fc.dim, fc.layers, fc.heads, dynamic=fc.dynamic)
+    net = VelocityNet(tdim, cfg.encoder.dim, fc.dim, fc.layers, fc.heads, dynamic=fc.dynamic,
+                      prompt_dim=fc.prompt_dim if fc.prompts else 0)
     net_w = wrap(net, world)
     modules["net"] = net_w
+    prompts, prompt_extra = None, {}
+    if fc.prompts:
+        prompts = build_prompt_data(cfg, data)
+        audio_state = load_checkpoint(workdir / f"align_{align}.pt")["model"]["audio"]
+        modules["prompt_table"] = wrap(category_table(cfg, len(prompts.vocabulary)), world)
+        modules["prompt_encoder"] = wrap(prompt_encoder(cfg, stats, audio_state), world)
+        prompt_extra = {"vocabulary": list(prompts.vocabulary), "sound_sources": prompts.sources,
+                        "prompt_samples": prompts.samples}
     labels = None
     if fc.cluster_weight > 0:
         if not fc.finetune_video:
@@ -314,7 +325,13 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         lengths = np.where(rng.random(b) < fc.prefix_prob, rng.integers(1, max(2, min(max_prefix, 3 * n // 4)), b), 0)
         ctx_mask = (torch.arange(n)[None] < torch.from_numpy(lengths)[:, None]).float()[..., None]  # [B, N, 1]
         uncond = torch.from_numpy((rng.random(b) < fc.cond_dropout).astype(np.float32))
-        v = net_w(xt, t, cond, x1, ctx_mask, uncond)
+        if prompts is None:
+            v = net_w(xt, t, cond, x1, ctx_mask, uncond)
+        else:  # none / category / reference per example; uncond drops the prompt with the video
+            kinds, cats, refs = prompts.choose(rng, idx, fc.prompt_category, fc.prompt_reference)
+            pvec, on = prompt_batch(prompts, kinds, cats, refs, data, modules["prompt_table"],
+                                    modules["prompt_encoder"], cfg)
+            v = net_w(xt, t, cond, x1, ctx_mask, uncond, pvec, on)
         w = 1 - ctx_mask
         loss = ((v - (x1 - noise)).pow(2) * w).sum() / (w.sum() * x1.shape[-1])
         if labels is not None:
@@ -325,13 +342,15 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         return loss
 
     name = flow_name(align, fc.dynamic)
-    run_stage(name, modules, loss_fn, fc, cfg, workdir, {"mel_stats": list(stats), "align": align},
+    run_stage(name, modules, loss_fn, fc, cfg, workdir, {"mel_stats": list(stats), "align": align, **prompt_extra},
               lr_scale={"video": fc.video_lr_scale})
 
 
-def stft_loss(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+def stft_loss(y: torch.Tensor, x: torch.Tensor, sample_rate: int = 16000) -> torch.Tensor:
+    """Multi-resolution STFT loss: 16, 32 and 64 ms windows (256 / 512 / 1024 samples at 16 kHz)."""
     total = torch.zeros(())
-    for n_fft in (256, 512, 1024):
+    scale = max(1, round(sample_rate / 16000))
+    for n_fft in (256 * scale, 512 * scale, 1024 * scale):
         win = torch.hann_window(n_fft)
         sy = torch.stft(y, n_fft, n_fft // 4, window=win, return_complex=True).abs()
         sx = torch.stft(x, n_fft, n_fft // 4, window=win, return_complex=True).abs()
@@ -359,7 +378,7 @@ def stage_vocoder(cfg: TrainConfig, workdir: Path) -> None:
         x = torch.from_numpy(wav).float()
         y = voc_w(mel_t)
         mel_err = F.l1_loss(mel_fn(y), mel_fn(x))
-        return stft_loss(y, x) + 0.5 * mel_err
+        return stft_loss(y, x, a.sample_rate) + 0.5 * mel_err
 
     run_stage("vocoder", {"vocoder": voc_w}, loss_fn, vc, cfg, workdir, {"mel_stats": list(stats)})
 

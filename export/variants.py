@@ -83,13 +83,18 @@ def convert_fp16(src: Path, dst: Path) -> None:
     onnx.save(m16, str(dst))
 
 
+FIXED_BASES = ("istft", "melfb")  # weights of the vocoder's inverse DFT and the prompt front end's mel filters
+
+
 def int8_excluded_nodes(path: Path) -> list[str]:
-    """MatMuls kept in fp32: those against the vocoder's fixed inverse-DFT bases (istft.*), whose
-    precision sets the waveform's noise floor and whose weights are not learned."""
+    """MatMuls kept in fp32: those against fixed bases (the vocoder's inverse DFT, istft.*, and the
+    prompt encoder's mel filterbank, front.melfb), whose precision sets a noise floor and whose
+    weights are not learned."""
     import onnx
 
     m = onnx.load(str(path), load_external_data=False)
-    return [n.name for n in m.graph.node if n.op_type in ("MatMul", "Gemm") and any("istft" in i for i in n.input)]
+    return [n.name for n in m.graph.node
+            if n.op_type in ("MatMul", "Gemm") and any(b in i for i in n.input for b in FIXED_BASES)]
 
 
 def convert_int8(src: Path, dst: Path) -> None:
@@ -114,7 +119,7 @@ def graph_feeds(spec: ModelSpec, seed: int = 0) -> dict[str, dict[str, np.ndarra
     rng = np.random.default_rng(seed)
     n, p, d, s = spec.segment_tokens, spec.token_dim, spec.feature_dim, spec.frame_size
     mask = (np.arange(n) < spec.context_tokens).astype(np.float32)[None, :, None]
-    return {
+    feeds = {
         "velocity": {"x": rng.standard_normal((2, n, p), dtype=np.float32), "t": np.array([0.4, 0.4], np.float32),
                      "cond": rng.standard_normal((2, n, d), dtype=np.float32),
                      "ctx": rng.standard_normal((2, n, p), dtype=np.float32) * np.concatenate([mask, mask]),
@@ -122,6 +127,14 @@ def graph_feeds(spec: ModelSpec, seed: int = 0) -> dict[str, dict[str, np.ndarra
         "video_encoder": {"frames": rng.random((1, n, 3, s, s), dtype=np.float32)},
         "vocoder": {"mel": rng.standard_normal((1, n * spec.frames_per_token, spec.n_mels), dtype=np.float32)},
     }
+    if spec.prompt_dim > 0:  # a model with sound prompts: a prompted row and an unconditioned one
+        feeds["velocity"]["prompt"] = rng.standard_normal((2, spec.prompt_dim), dtype=np.float32)
+        feeds["velocity"]["prompt_on"] = np.array([1.0, 0.0], np.float32)
+        t = np.arange(spec.prompt_samples) / spec.sample_rate
+        wave = rng.standard_normal(spec.prompt_samples) * np.exp(-t / 0.15)
+        feeds["prompt_encoder"] = {"wave": (wave / np.abs(wave).max()).astype(np.float32)[None]}
+        feeds["prompt_table"] = {"category": np.arange(len(spec.vocabulary), dtype=np.int64)}
+    return feeds
 
 
 def rel_err(y: np.ndarray, ref: np.ndarray) -> float:

@@ -63,7 +63,7 @@ class GenerateFn(Protocol):
 
     def __call__(self, model: Backend, frames: Iterable[np.ndarray], n_samples: int, *, seed: int = 0,
                  steps: int | None = None, guidance: float | None = None, progress: Progress | None = None,
-                 cancel: Cancel | None = None, **extra: Any) -> Iterator[np.ndarray]: ...
+                 cancel: Cancel | None = None, prompt: Prompt = None) -> Iterator[np.ndarray]: ...
 
 
 class VariationsFn(Protocol):
@@ -72,7 +72,7 @@ class VariationsFn(Protocol):
 
     def __call__(self, model: Backend, frames: Iterable[np.ndarray], n_samples: int, seeds: Sequence[int], *,
                  steps: int | None = None, guidance: float | None = None, progress: Progress | None = None,
-                 cancel: Cancel | None = None, **extra: Any) -> Iterator[np.ndarray]: ...
+                 cancel: Cancel | None = None, prompt: Prompt = None) -> Iterator[np.ndarray]: ...
 
 
 FramesNeededFn = Callable[["ModelSpec", int], int]  # (spec, samples at 48 kHz) -> model-rate frames consumed

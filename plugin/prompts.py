@@ -138,9 +138,10 @@ class SoundPlan:
     def from_dict(cls, data: Any) -> SoundPlan:
         if not isinstance(data, Mapping):
             return cls()
-        per = data.get("per_clip") if isinstance(data.get("per_clip"), Mapping) else {}
+        per = data.get("per_clip")
+        items = per.items() if isinstance(per, Mapping) else ()
         return cls(SoundChoice.from_metadata(data.get("default")),
-                   tuple(sorted((str(c), SoundChoice.from_metadata(m)) for c, m in per.items())))
+                   tuple(sorted((str(c), SoundChoice.from_metadata(m)) for c, m in items)))
 
 
 def parse_sound_args(sounds: Sequence[str], likes: Sequence[str], base: Path | None = None) -> SoundPlan:

@@ -45,3 +45,8 @@ class CancelledError(FoleyFlowError):
     """The caller cancelled a generation between two segments."""
 
     exit_code = 130
+
+
+class PromptError(FoleyFlowError):
+    """A sound prompt the model cannot take: a category outside its vocabulary, a model that takes no
+    prompts, or a reference recording that is empty, silent or not finite."""

@@ -5,7 +5,8 @@ tail cross-faded into the next segment -> polyphase upsampling to 48 kHz -> edge
 fades and a soft limiter -> chunks whose total is exactly the requested length.
 
 :func:`generate_variations` makes several takes of one clip (one per seed) as the
-rows of one batch; :func:`generate_audio` is its one-seed case.
+rows of one batch; :func:`generate_audio` is its one-seed case. Both take a sound prompt
+(:mod:`runtime.prompt`; None: auto), shared by every variation of the call.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from .audio import OUTPUT_RATE, Upsampler, crossfade, edge_fade_gain, soft_limit
 from .errors import ModelPackageError
+from .prompt import Prompt, prompt_vector
 from .session import Backend, fixed_batch
 from .spec import ModelSpec
 from .stream import Cancel, Progress, SamplerSettings, generate_token_rows
@@ -53,22 +55,23 @@ def settings_for(spec: ModelSpec, seed: int = 0, steps: int | None = None, guida
 def generate_audio(model: Backend, frames: Iterable[np.ndarray], n_samples: int, *, seed: int = 0,
                    steps: int | None = None, guidance: float | None = None, solver: str | None = None,
                    grid: str = "uniform", progress: Progress | None = None,
-                   cancel: Cancel | None = None) -> Iterator[np.ndarray]:
+                   cancel: Cancel | None = None, prompt: Prompt = None) -> Iterator[np.ndarray]:
     """Yield float32 mono chunks at 48 kHz totalling exactly `n_samples`.
 
     `frames` are uint8 [S, S, 3] RGB at the model's video rate from the clip's first
-    source frame; the last frame is held if they run out. This is
-    :func:`generate_variations` with the one seed.
+    source frame; the last frame is held if they run out. ``prompt``: a sound prompt
+    (runtime.prompt; PromptError, before any work, if the model cannot take it), None for
+    auto. This is :func:`generate_variations` with the one seed.
     """
     for chunk in generate_variations(model, frames, n_samples, (seed,), steps=steps, guidance=guidance,
-                                     solver=solver, grid=grid, progress=progress, cancel=cancel):
+                                     solver=solver, grid=grid, progress=progress, cancel=cancel, prompt=prompt):
         yield chunk[0]
 
 
 def generate_variations(model: Backend, frames: Iterable[np.ndarray], n_samples: int, seeds: Sequence[int], *,
                         steps: int | None = None, guidance: float | None = None, solver: str | None = None,
                         grid: str = "uniform", progress: Progress | None = None,
-                        cancel: Cancel | None = None) -> Iterator[np.ndarray]:
+                        cancel: Cancel | None = None, prompt: Prompt = None) -> Iterator[np.ndarray]:
     """Yield float32 chunks [V, n] at 48 kHz, row v the take of ``seeds[v]``, each row totalling exactly `n_samples`.
 
     The V variations share the work that does not depend on the seed: `frames` (as for
@@ -81,6 +84,10 @@ def generate_variations(model: Backend, frames: Iterable[np.ndarray], n_samples:
     kernels round differently at other batch sizes): its noise is drawn from (seeds[v], k)
     per segment k, whatever the other seeds. Progress counts segments, once per segment
     for all rows; cancellation is checked between segments.
+
+    ``prompt`` (runtime.prompt) is checked first (PromptError) and encoded once: every row has
+    it; guidance's unconditioned rows drop it with the video. None: auto, as for a model without
+    prompts.
     """
     spec = model.spec
     if n_samples <= 0:
@@ -88,6 +95,7 @@ def generate_variations(model: Backend, frames: Iterable[np.ndarray], n_samples:
     seeds = tuple(int(s) for s in seeds)
     if not seeds:
         raise ValueError("generate_variations needs at least one seed")
+    vector = prompt_vector(model, prompt)  # [1, E], or None for auto; PromptError before any work
     settings = settings_for(spec, seeds[0], steps, guidance, solver, grid)
     n_rows, hop, up = len(seeds), spec.hop_length, upsample_factor(spec)
     total_tokens = frames_needed(spec, n_samples)
@@ -111,7 +119,8 @@ def generate_variations(model: Backend, frames: Iterable[np.ndarray], n_samples:
     hist_start, done, emitted = 0, 0, 0  # in mel frames
     tail: np.ndarray | None = None  # [V, XFADE * hop]
     n_total_frames = total_tokens * spec.frames_per_token
-    for _seg, tokens in generate_token_rows(model, frames, total_tokens, settings, progress, cancel, seeds=seeds):
+    for _seg, tokens in generate_token_rows(model, frames, total_tokens, settings, progress, cancel, seeds=seeds,
+                                                   prompt=vector):
         mel_hist = np.concatenate([mel_hist, tokens.reshape(n_rows, -1, spec.n_mels)], axis=1)
         done += tokens.shape[1] * spec.frames_per_token
         final = done >= n_total_frames

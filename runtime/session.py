@@ -1,4 +1,4 @@
-"""A loaded model package: three ONNX Runtime sessions behind typed calls.
+"""A loaded model package: three ONNX Runtime sessions behind typed calls (five with sound prompts).
 
 Checksums are verified before any graph is opened; the graphs' inputs are checked
 against model.json; only JSON and ONNX are read (no pickle).
@@ -29,7 +29,7 @@ import onnxruntime as ort
 
 from .errors import GraphShapeError, ModelPackageError
 from .providers import Tuning, candidates, create_session
-from .spec import ModelSpec, sha256_file, verify_package
+from .spec import PROMPT_GRAPH_NAMES, ModelSpec, sha256_file, verify_package
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def fixed_batch(spec: ModelSpec, graph: str) -> int | None:
 
 
 class Backend(Protocol):
-    """What the sampler needs of a model: its contract and its three graphs.
+    """What the sampler needs of a model: its contract and its graphs.
 
     FoleyModel runs them with ONNX Runtime; foleyflow.export.torch_backend runs the
     same modules in PyTorch eager, so both pipelines share one sampler. Every input
@@ -91,6 +91,10 @@ class Backend(Protocol):
     model.json names it (see :func:`fixed_batch`): the sampler puts the variations of
     one clip there, twice over with guidance, and row b of an output depends only on
     row b of the inputs.
+
+    ``velocity`` gets ``prompt`` [B, E] and ``prompt_on`` [B] only from a model whose spec has
+    ``prompt_dim > 0`` (the sampler never passes them to one without); ``encode_reference`` and
+    ``encode_category`` are called only for such a model, once per call with a prompt.
     """
 
     spec: ModelSpec
@@ -98,9 +102,29 @@ class Backend(Protocol):
     def encode_video(self, frames: np.ndarray) -> np.ndarray: ...
 
     def velocity(self, x: np.ndarray, t: np.ndarray, cond: np.ndarray, ctx: np.ndarray, ctx_mask: np.ndarray,
-                 uncond: np.ndarray) -> np.ndarray: ...
+                 uncond: np.ndarray, prompt: np.ndarray | None = None,
+                 prompt_on: np.ndarray | None = None) -> np.ndarray: ...
 
     def vocode(self, mel: np.ndarray) -> np.ndarray: ...
+
+    def encode_reference(self, wave: np.ndarray) -> np.ndarray: ...
+
+    def encode_category(self, index: np.ndarray) -> np.ndarray: ...
+
+
+def prompt_feeds(spec: ModelSpec, batch: int, prompt: np.ndarray | None,
+                 prompt_on: np.ndarray | None) -> dict[str, np.ndarray]:
+    """The velocity graph's prompt inputs: none for a model without prompts (a prompt given to one is
+    a ValueError), else ``prompt`` [B, E] and ``prompt_on`` [B], zeros (auto) where not given."""
+    if spec.prompt_dim <= 0:
+        if prompt is not None or prompt_on is not None:
+            raise ValueError(f"model {spec.name} takes no sound prompts")
+        return {}
+    if prompt is None:
+        prompt = np.zeros((batch, spec.prompt_dim), np.float32)
+    if prompt_on is None:
+        prompt_on = np.zeros(batch, np.float32)
+    return {"prompt": prompt, "prompt_on": prompt_on}
 
 
 @dataclass
@@ -144,7 +168,8 @@ class FoleyModel:
         variant = str(spec.training.get("variant", {}).get("kind", variant))  # a variant package loaded directly
         sessions: dict[str, ort.InferenceSession] = {}
         actual = "CPUExecutionProvider"
-        for name in ("velocity", "video_encoder", "vocoder"):
+        names = ("velocity", "video_encoder", "vocoder") + (PROMPT_GRAPH_NAMES if spec.prompt_dim > 0 else ())
+        for name in names:
             path = package / spec.graphs[name].file
             # the first graph settles which provider runs; the others ask for that one only
             sess, actual_g = create_session(path, provider if name == "velocity" else actual, threads, tuning)
@@ -157,15 +182,18 @@ class FoleyModel:
                  " with I/O binding" if bind else "")
         return cls(package, spec, sessions, actual, sha256_file(package / "model.json"), variant, bind)
 
-    # -- the three graphs --------------------------------------------------------
+    # -- the graphs --------------------------------------------------------------
     def encode_video(self, frames: np.ndarray) -> np.ndarray:
         """float32 [B, T, 3, S, S] in [0, 1] -> features [B, T, D]."""
         features: np.ndarray = self.sessions["video_encoder"].run(None, {"frames": frames})[0]
         return features
 
     def velocity(self, x: np.ndarray, t: np.ndarray, cond: np.ndarray, ctx: np.ndarray, ctx_mask: np.ndarray,
-                 uncond: np.ndarray) -> np.ndarray:
-        feeds = {"x": x, "t": t, "cond": cond, "ctx": ctx, "ctx_mask": ctx_mask, "uncond": uncond}
+                 uncond: np.ndarray, prompt: np.ndarray | None = None,
+                 prompt_on: np.ndarray | None = None) -> np.ndarray:
+        """v [B, N, P]; ``prompt`` [B, E] and ``prompt_on`` [B] for a model with prompts (zeros: auto)."""
+        feeds = {"x": x, "t": t, "cond": cond, "ctx": ctx, "ctx_mask": ctx_mask, "uncond": uncond,
+                 **prompt_feeds(self.spec, len(x), prompt, prompt_on)}
         if self.io_binding:
             return self._run_bound("velocity", feeds)
         v: np.ndarray = self.sessions["velocity"].run(None, feeds)[0]
@@ -175,6 +203,21 @@ class FoleyModel:
         """normalised log-mel [B, F, n_mels] -> waveform [B, F * hop] at spec.sample_rate."""
         audio: np.ndarray = self.sessions["vocoder"].run(None, {"mel": mel})[0]
         return audio
+
+    def encode_reference(self, wave: np.ndarray) -> np.ndarray:
+        """A prepared reference float32 [1, L] (runtime.prompt.prepare_reference) -> prompt [1, E]."""
+        vec: np.ndarray = self._prompt_session("prompt_encoder").run(None, {"wave": wave})[0]
+        return vec
+
+    def encode_category(self, index: np.ndarray) -> np.ndarray:
+        """Category indices int64 [B] (into spec.vocabulary) -> prompts [B, E]."""
+        vec: np.ndarray = self._prompt_session("prompt_table").run(None, {"category": index})[0]
+        return vec
+
+    def _prompt_session(self, name: str) -> ort.InferenceSession:
+        if name not in self.sessions:
+            raise ValueError(f"model {self.spec.name} takes no sound prompts")
+        return self.sessions[name]
 
     # -- I/O binding -------------------------------------------------------------
     @property

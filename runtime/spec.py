@@ -6,6 +6,8 @@ A model package is a folder::
     video_encoder.onnx    frames -> per-frame aligned video features   (once per window)
     velocity.onnx         v(x_t, t, cond, ctx)                         (once per solver step)
     vocoder.onnx          normalised log-mel -> waveform               (once per segment)
+    prompt_encoder.onnx   reference waveform -> prompt vector          (once per call; prompt models only)
+    prompt_table.onnx     category index -> prompt vector              (once per call; prompt models only)
 
 ``export`` writes it, ``runtime`` reads it; both use :class:`ModelSpec`.
 
@@ -17,6 +19,16 @@ P = frames_per_token * n_mels, F = N * frames_per_token mel frames):
   ``ctx_mask`` [B, N, 1] (1 where ``ctx`` is known), ``uncond`` [B] (1 drops the video
   condition, for classifier-free guidance) -> ``v`` [B, N, P]
 - ``vocoder``: ``mel`` float32 [B, F, n_mels] (normalised) -> ``audio`` float32 [B, F * hop_length]
+
+A package with sound prompts (``prompt_dim`` E > 0; ``vocabulary`` its C categories, UCS CatIDs):
+
+- ``velocity`` has two more inputs: ``prompt`` [B, E] and ``prompt_on`` [B] (1: row b has a prompt;
+  0: auto, the picture alone; ``uncond`` 1 drops the prompt too)
+- ``prompt_encoder``: ``wave`` float32 [1, L] (a reference prepared by
+  ``runtime.prompt.prepare_reference``: from its onset, L samples at ``sample_rate``, peak 1) -> ``prompt`` [1, E]
+- ``prompt_table``: ``category`` int64 [B] (indices into ``vocabulary``) -> ``prompt`` [B, E]
+
+A package without (``prompt_dim`` 0, the default) has neither graph and takes no prompts.
 """
 
 from __future__ import annotations
@@ -32,6 +44,7 @@ from .errors import ChecksumError, ModelPackageError
 
 SCHEMA = "foleyflow.model/1"
 GRAPH_NAMES = ("video_encoder", "velocity", "vocoder")
+PROMPT_GRAPH_NAMES = ("prompt_encoder", "prompt_table")  # only in packages with prompt_dim > 0
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,11 @@ class ModelSpec:
     graphs: dict[str, GraphSpec] = field(default_factory=dict)
     lookahead_tokens: int = 20  # tokens of future video each window sees past what it keeps (runtime.stream)
     crossfade_tokens: int = 20  # a window's first tokens fade in from the previous window's lookahead
+    # sound prompts (runtime.prompt): 0 = a package that takes none (auto only)
+    prompt_dim: int = 0  # E of the prompt vectors
+    vocabulary: tuple[str, ...] = ()  # the categories a CategoryPrompt may name (UCS CatIDs), index = table row
+    sound_sources: tuple[dict[str, Any], ...] = ()  # provenance of the recordings it learned from (free-form:
+    # source package, license, count)
     training: dict[str, Any] = field(default_factory=dict)  # provenance, free-form
     schema: str = SCHEMA
 
@@ -102,6 +120,15 @@ class ModelSpec:
     @property
     def segment_seconds(self) -> float:
         return self.segment_tokens * self.samples_per_token / self.sample_rate
+
+    @property
+    def prompt_samples(self) -> int:
+        """Samples of a reference the prompt encoder takes (its fixed input length); 0 without prompts."""
+        g = self.graphs.get("prompt_encoder")
+        if self.prompt_dim <= 0 or g is None or not g.inputs or len(g.inputs[0].shape) != 2:
+            return 0
+        n = g.inputs[0].shape[1]
+        return n if isinstance(n, int) else 0
 
     # -- JSON ----------------------------------------------------------------
     def to_json(self) -> str:
@@ -128,6 +155,18 @@ class ModelSpec:
             fields = {k: v for k, v in data.items() if k not in ("graphs",)}
             if "crossfade_tokens" not in fields and "lookahead_tokens" in fields:  # packages before the fade
                 fields["crossfade_tokens"] = min(cls.crossfade_tokens, int(fields["lookahead_tokens"]))
+            if "vocabulary" in fields:
+                vocab = fields["vocabulary"]
+                if not isinstance(vocab, list | tuple) or not all(isinstance(v, str) and v for v in vocab):
+                    raise ValueError("vocabulary must be a list of category names")
+                fields["vocabulary"] = tuple(vocab)
+            if "sound_sources" in fields:
+                sources = fields["sound_sources"]
+                if not isinstance(sources, list | tuple) or not all(isinstance(v, dict) for v in sources):
+                    raise ValueError("sound_sources must be a list of objects")
+                fields["sound_sources"] = tuple(sources)
+            if not isinstance(fields.get("prompt_dim", 0), int):
+                raise ValueError("prompt_dim must be an integer")
             spec = cls(graphs=graphs, **fields)
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelPackageError(f"model.json is malformed: {exc}", path) from exc
@@ -146,7 +185,28 @@ class ModelSpec:
             raise ModelPackageError("lookahead_tokens must be in [0, segment_tokens - context_tokens)", path)
         if not 0 <= spec.crossfade_tokens <= spec.lookahead_tokens:
             raise ModelPackageError("crossfade_tokens must be in [0, lookahead_tokens]", path)
+        _check_prompts(spec, path)
         return spec
+
+
+def _check_prompts(spec: ModelSpec, path: Path | None) -> None:
+    """A prompt package names its two prompt graphs, a vocabulary without repeats and the reference length."""
+    if spec.prompt_dim < 0:
+        raise ModelPackageError(f"prompt_dim must be 0 (no prompts) or positive, not {spec.prompt_dim}", path)
+    if spec.prompt_dim == 0:
+        if spec.vocabulary:
+            raise ModelPackageError("model.json has a vocabulary but prompt_dim 0 (a model without prompts)", path)
+        return
+    missing = [n for n in PROMPT_GRAPH_NAMES if n not in spec.graphs]
+    if missing:
+        raise ModelPackageError(f"a model with sound prompts needs the graph {' and '.join(missing)}", path)
+    if not spec.vocabulary:
+        raise ModelPackageError("a model with sound prompts needs a vocabulary", path)
+    repeated = sorted({v for v in spec.vocabulary if spec.vocabulary.count(v) > 1})
+    if repeated:
+        raise ModelPackageError(f"the vocabulary names {', '.join(repeated)} more than once", path)
+    if spec.prompt_samples <= 0:
+        raise ModelPackageError("graph prompt_encoder must take a wave of fixed length [1, L]", path)
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

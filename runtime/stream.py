@@ -87,7 +87,7 @@ class SamplerSettings:
 
 
 def make_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx_mask: np.ndarray, guidance: float,
-                  rows_per_call: int | None = None) -> Velocity:
+                  rows_per_call: int | None = None, prompt: np.ndarray | None = None) -> Velocity:
     """Velocity closure for one window of V rows (variations), built once and called at every step.
 
     ``cond`` [V, W, D], ``ctx`` [V, W, P], ``ctx_mask`` [V, W, 1]: row v conditions ``x[v]``. These
@@ -99,12 +99,20 @@ def make_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx_mask: n
         x      [x_0 .. x_V-1 | x_0 .. x_V-1]
         uncond [0   ..   0   | 1   ..   1  ]
 
+    ``prompt`` (a model with sound prompts only): the call's prompt vector [1, E], shared by the
+    rows, or None for auto (then the velocity call is the same as for a model without prompts, and
+    the backend feeds a prompt model's graph "no prompt"). With a prompt, each call also gets
+    ``prompt`` [B, E] and ``prompt_on`` [B]: 1 on the conditioned rows, 0 on the unconditioned ones
+    (they drop the prompt with the video, as trained)::
+
+        prompt_on [1   ..   1   | 0   ..   0  ]
+
     ``rows_per_call`` splits the V rows into calls of that many (a graph with a fixed batch
     axis); None runs them all in one call.
     """
     rows = len(ctx)
     size = rows if rows_per_call is None else max(1, rows_per_call)
-    parts = [_rows_velocity(model, cond[a : a + size], ctx[a : a + size], ctx_mask[a : a + size], guidance)
+    parts = [_rows_velocity(model, cond[a : a + size], ctx[a : a + size], ctx_mask[a : a + size], guidance, prompt)
              for a in range(0, rows, size)]
     if len(parts) == 1:
         return parts[0]
@@ -115,23 +123,34 @@ def make_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx_mask: n
     return velocity
 
 
+def _prompt_rows(prompt: np.ndarray | None, on: list[float], n: int) -> tuple[np.ndarray, ...]:
+    """The velocity call's prompt inputs: () for auto (the backend feeds a prompt model zeros: no
+    prompt), else (prompt [len(on) * n, E], prompt_on [len(on) * n]), ``on`` the flag per block of n rows."""
+    if prompt is None:
+        return ()
+    vec = np.asarray(prompt, np.float32).reshape(1, -1)
+    return np.repeat(vec, len(on) * n, axis=0), np.repeat(np.array(on, np.float32), n)
+
+
 def _rows_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx_mask: np.ndarray,
-                   guidance: float) -> Velocity:
+                   guidance: float, prompt: np.ndarray | None = None) -> Velocity:
     """One graph call per step for these n rows: a batch of n, or 2n with guidance."""
     n = len(ctx)
     if guidance == 1.0:
         unc = np.zeros(n, np.float32)
+        extra = _prompt_rows(prompt, [1.0], n)
 
         def unguided(x: np.ndarray, t: float) -> np.ndarray:
-            return model.velocity(x, np.full(n, t, np.float32), cond, ctx, ctx_mask, unc)
+            return model.velocity(x, np.full(n, t, np.float32), cond, ctx, ctx_mask, unc, *extra)
 
         return unguided
     cond2 = np.concatenate([cond, cond])  # [2n, W, D]
     ctx2, mask2 = np.concatenate([ctx, ctx]), np.concatenate([ctx_mask, ctx_mask])  # [2n, W, P], [2n, W, 1]
     unc2 = np.repeat(np.array([0.0, 1.0], np.float32), n)  # [2n]: conditioned rows, then unconditioned
+    extra2 = _prompt_rows(prompt, [1.0, 0.0], n)  # the unconditioned rows drop the prompt too
 
     def guided(x: np.ndarray, t: float) -> np.ndarray:
-        v = model.velocity(np.concatenate([x, x]), np.full(2 * n, t, np.float32), cond2, ctx2, mask2, unc2)
+        v = model.velocity(np.concatenate([x, x]), np.full(2 * n, t, np.float32), cond2, ctx2, mask2, unc2, *extra2)
         out: np.ndarray = v[n:] + guidance * (v[:n] - v[n:])  # [n, W, P]
         return out
 
@@ -157,16 +176,17 @@ def _frames_window(frames: Iterator[np.ndarray], buf: deque[np.ndarray], buf_sta
 
 
 def generate_tokens(model: Backend, frames: Iterable[np.ndarray], total_tokens: int, settings: SamplerSettings,
-                    progress: Progress | None = None, cancel: Cancel | None = None
-                    ) -> Iterator[tuple[Segment, np.ndarray]]:
+                    progress: Progress | None = None, cancel: Cancel | None = None, *,
+                    prompt: np.ndarray | None = None) -> Iterator[tuple[Segment, np.ndarray]]:
     """Yield (segment, new tokens [n_new, P]) per segment; tokens are normalised log-mel."""
-    for seg, rows in generate_token_rows(model, frames, total_tokens, settings, progress, cancel):
+    for seg, rows in generate_token_rows(model, frames, total_tokens, settings, progress, cancel, prompt=prompt):
         yield seg, rows[0]
 
 
 def generate_token_rows(model: Backend, frames: Iterable[np.ndarray], total_tokens: int, settings: SamplerSettings,
                         progress: Progress | None = None, cancel: Cancel | None = None, *,
-                        seeds: Sequence[int] | None = None) -> Iterator[tuple[Segment, np.ndarray]]:
+                        seeds: Sequence[int] | None = None, prompt: np.ndarray | None = None
+                        ) -> Iterator[tuple[Segment, np.ndarray]]:
     """Yield (segment, new tokens [V, n_new, P]) per segment: one row per seed, sampled together.
 
     ``seeds`` (default ``(settings.seed,)``) give the rows; row v is what :func:`generate_tokens`
@@ -174,7 +194,8 @@ def generate_token_rows(model: Backend, frames: Iterable[np.ndarray], total_toke
     The frames are read once and the video encoder runs once per window for every row; each
     solver step is one velocity call over the V rows (2V with guidance), or V calls of one row
     where the package's velocity graph has a fixed batch axis. Progress counts segments, once
-    per segment for all rows; cancellation is checked between segments.
+    per segment for all rows; cancellation is checked between segments. ``prompt``: the sound prompt's
+    vector [1, E] (:func:`runtime.prompt.prompt_vector`), shared by every row; None: auto.
     """
     seeds = (settings.seed,) if seeds is None else tuple(int(s) for s in seeds)
     if not seeds:
@@ -204,7 +225,7 @@ def generate_token_rows(model: Backend, frames: Iterable[np.ndarray], total_toke
         noise = np.concatenate([np.random.default_rng([seed, seg.index]).standard_normal((1, w, spec.token_dim))
                                 for seed in seeds]).astype(np.float32)  # [V, W, P]
         velocity = make_velocity(model, np.repeat(cond, n_rows, axis=0), ctx, ctx_mask, settings.guidance,
-                                 rows_per_call)
+                                 rows_per_call, prompt)
         x = solver(velocity, noise, grid)  # [V, W, P]
         new = x[:, n_ctx : seg.new_end - seg.start].astype(np.float32)  # [V, n_new, P]
         k = min(spec.crossfade_tokens, tail.shape[1], new.shape[1])

@@ -61,3 +61,13 @@ def test_edge_fade_gain_is_consistent_across_chunks(start, n):
     whole = edge_fade_gain(1000, 0, 1000, 240)
     assert np.array_equal(edge_fade_gain(1000, start, n, 240), whole[start : start + n])
     assert whole[0] < 0.01 and whole[-1] < 0.01 and whole[500] == 1.0
+
+
+def test_a_48_khz_model_is_passed_through_unfiltered_and_undelayed():
+    x = np.random.default_rng(2).standard_normal(3001).astype(np.float32)
+    u = Upsampler(1)
+    out = np.concatenate([u.process(x[:1]), u.process(x[1:1000]), u.process(x[1000:]), u.flush()])
+    np.testing.assert_array_equal(out, x)
+    assert u.flush().size == 0
+    with pytest.raises(ValueError, match="positive"):
+        Upsampler(0)

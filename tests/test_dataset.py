@@ -21,3 +21,45 @@ def test_the_log_mel_computed_in_chunks_equals_the_whole_set_at_once():
     assert whole.mel.shape == chunked.mel.shape == (5, n_samples // cfg.audio.hop_length, cfg.audio.n_mels)
     np.testing.assert_allclose(chunked.mel.astype(np.float32), whole.mel.astype(np.float32), atol=1e-2)
     assert not np.allclose(whole.mel[0], whole.mel[4])  # louder clips: the rows are each clip's own
+
+
+def test_a_library_voices_the_training_clips_with_the_recordings_of_their_split(tmp_path):
+    """DataConfig.library: train clips are sounded by the library's train recordings only, and each voiced
+    event names its recording; the val clips by val recordings."""
+    import soundfile as sf
+
+    from foleyflow.export.dataset import render_set
+    from foleyflow.library.index import index_library
+    from foleyflow.world.world import split_seeds
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    rng = np.random.default_rng(0)
+    for cat in ("WOODImpt", "METLImpt", "GLASImpt", "RUBRImpt", "CERMImpt"):
+        for i in range(10):
+            sf.write(lib / f"{cat}_Hit {i}_FF_T{i}.wav", rng.standard_normal(4000) * np.exp(-np.arange(4000) / 400),
+                     16000)
+    cfg = TrainConfig()
+    cfg.data.library = str(lib)
+    cfg.data.duration, cfg.data.render_size, cfg.data.frame_size = 2.0, 16, 8
+    index = index_library(lib)
+    for split in ("train", "val"):
+        s = render_set(cfg, split_seeds(split, 6), split=split)
+        allowed = {r.path for r in index.split(split)}
+        used = [p for clip in s.events for e in clip for p in e.get("recordings", [])]
+        impacts = [e for clip in s.events for e in clip if e["kind"] == "impact"]
+        assert impacts and len([e for clip in s.events for e in clip if "recordings" in e]) == len(impacts)
+        assert used and set(used) <= allowed
+
+
+def test_the_recorded_world_by_name_and_its_fallback(monkeypatch, caplog):
+    from foleyflow.export.dataset import world_config
+    from foleyflow.world import world
+    from foleyflow.world import world_config as presets
+
+    if hasattr(presets, "recorded_config"):
+        assert world_config("recorded") == presets.recorded_config()
+        monkeypatch.delattr(presets, "recorded_config")
+    monkeypatch.delattr(world, "recorded_config", raising=False)
+    assert world_config("recorded") == world.impacts_config()  # until the preset exists
+    assert "recorded_config is not there yet" in caplog.text

@@ -83,3 +83,62 @@ def test_flat_pool_encoder_trains_exports_and_matches_pytorch(tmp_path):
     with torch.no_grad():
         assert np.abs(m.encode_video(frames) - venc(torch.from_numpy(frames)).numpy()).max() < 1e-4
     assert spec.name == "tiny-flat"
+
+
+# -- a package with sound prompts ------------------------------------------------------------------------
+def test_a_prompt_package_declares_its_prompt_graphs_and_vocabulary():
+    from tiny_prompts import prompt_package
+
+    pkg = prompt_package()
+    spec = verify_package(pkg)
+    data = json.loads((pkg / "model.json").read_text())
+    assert set(spec.graphs) == {"video_encoder", "velocity", "vocoder", "prompt_encoder", "prompt_table"}
+    assert data["prompt_dim"] == spec.prompt_dim == 16 and data["vocabulary"] == list(spec.vocabulary)
+    assert [t.name for t in spec.graphs["velocity"].inputs][-2:] == ["prompt", "prompt_on"]
+    assert spec.graphs["velocity"].inputs[-2].shape == ("B", 16)
+    assert spec.graphs["prompt_encoder"].inputs[0].shape == (1, spec.sample_rate)  # 1 s references
+    assert spec.graphs["prompt_table"].inputs[0].dtype == "int64"
+    parity = spec.training["parity_max_abs_diff"]
+    assert parity["velocity"] <= PARITY_TOL and parity["prompt_encoder"] <= 1e-3 and parity["prompt_table"] == 0
+    assert spec.training["prompts"] == {"category": 0.35, "reference": 0.35, "seconds": 1.0, "train_encoder": False}
+    for g in ("prompt_encoder", "prompt_table"):
+        onnx.checker.check_model(onnx.load(str(pkg / spec.graphs[g].file)))
+        names = {n.op_type for n in onnx.load(str(pkg / spec.graphs[g].file)).graph.node}
+        assert "STFT" not in names and "DFT" not in names  # the front end is a plain conv
+
+
+def test_prompt_graphs_match_pytorch_and_both_backends_make_the_same_take():
+    from tiny_prompts import prompt_package, prompt_workdir
+
+    from foleyflow.export.torch_backend import TorchModel
+    from foleyflow.runtime.prompt import CategoryPrompt, ReferencePrompt
+
+    onnx_model = FoleyModel.load(prompt_package(), provider="cpu")
+    torch_model = TorchModel.load(prompt_workdir(), prompt_package())
+    spec = onnx_model.spec
+    rng = np.random.default_rng(5)
+    wave = (rng.standard_normal((1, spec.prompt_samples)) * np.exp(-np.arange(spec.prompt_samples) / 3000))
+    wave = (wave / np.abs(wave).max()).astype(np.float32)
+    assert np.abs(onnx_model.encode_reference(wave) - torch_model.encode_reference(wave)).max() < 1e-3
+    index = np.arange(len(spec.vocabulary), dtype=np.int64)
+    np.testing.assert_array_equal(onnx_model.encode_category(index), torch_model.encode_category(index))
+    n = 48000 * 3
+    frames = [rng.integers(0, 256, (32, 32, 3), dtype=np.uint8) for _ in range(frames_needed(spec, n))]
+    for prompt in (CategoryPrompt(spec.vocabulary[-1]), ReferencePrompt(wave[0, :9000] * 0.3), None):
+        takes = [np.concatenate(list(generate_audio(m, frames, n, seed=2, steps=2, prompt=prompt)))
+                 for m in (onnx_model, torch_model)]
+        assert np.abs(takes[0] - takes[1]).max() < 1e-3, prompt
+
+
+def test_a_package_trained_with_a_library_names_its_categories_and_sources(tmp_path):
+    from tiny_prompts import CATIDS, library_prompt_workdir
+
+    from foleyflow.export.onnx_export import export_package
+    from foleyflow.runtime.prompt import CategoryPrompt, check_prompt
+
+    spec = export_package(library_prompt_workdir(), tmp_path / "pkg", name="tiny-library")
+    assert spec.vocabulary and set(spec.vocabulary) <= set(CATIDS)
+    assert spec.sound_sources and spec.sound_sources[0]["recordings"] > 0
+    m = FoleyModel.load(tmp_path / "pkg", provider="cpu")
+    check_prompt(m.spec, CategoryPrompt(spec.vocabulary[0]))
+    assert m.spec == spec

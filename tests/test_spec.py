@@ -99,3 +99,50 @@ def test_streaming_defaults_for_older_packages(package: Path):
 
 def test_every_error_derives_from_the_root():
     assert issubclass(ChecksumError, ModelPackageError) and issubclass(ModelPackageError, FoleyFlowError)
+
+
+def test_the_default_package_takes_no_prompts():
+    spec = read_spec(DEFAULT_MODEL)
+    assert (spec.prompt_dim, spec.vocabulary, spec.sound_sources, spec.prompt_samples) == (0, (), (), 0)
+    assert "prompt_dim" not in json.loads((DEFAULT_MODEL / "model.json").read_text())  # an older package
+
+
+def _prompt_fields(data: dict) -> dict:
+    vel = data["graphs"]["velocity"]
+    vel["inputs"] += [{"name": "prompt", "shape": ["B", 8]}, {"name": "prompt_on", "shape": ["B"]}]
+    data["graphs"]["prompt_encoder"] = {"file": "vocoder.onnx", "sha256": data["graphs"]["vocoder"]["sha256"],
+                                        "size": 1, "inputs": [{"name": "wave", "shape": [1, 16000]}],
+                                        "outputs": [{"name": "prompt", "shape": [1, 8]}]}
+    data["graphs"]["prompt_table"] = {"file": "vocoder.onnx", "sha256": data["graphs"]["vocoder"]["sha256"],
+                                      "size": 1, "inputs": [{"name": "category", "shape": ["B"], "dtype": "int64"}],
+                                      "outputs": [{"name": "prompt", "shape": ["B", 8]}]}
+    data.update(prompt_dim=8, vocabulary=["WOODImpt", "METLImpt"],
+                sound_sources=[{"source": "pkg", "license": "CC0", "recordings": 3}])
+    return data
+
+
+def test_prompt_fields_round_trip(package: Path):
+    spec = ModelSpec.from_dict(_prompt_fields(json.loads((package / "model.json").read_text())))
+    assert spec.prompt_dim == 8 and spec.vocabulary == ("WOODImpt", "METLImpt") and spec.prompt_samples == 16000
+    assert spec.sound_sources == ({"source": "pkg", "license": "CC0", "recordings": 3},)
+    assert spec.graphs["prompt_table"].inputs[0].dtype == "int64"
+    assert ModelSpec.from_dict(json.loads(spec.to_json())) == spec
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda d: d.pop("vocabulary"), "needs a vocabulary"),
+    (lambda d: d.update(vocabulary=["A", "B", "A"]), "names A more than once"),
+    (lambda d: d.update(vocabulary="WOODImpt"), "vocabulary must be a list"),
+    (lambda d: d.update(vocabulary=["A", 3]), "vocabulary must be a list"),
+    (lambda d: d["graphs"].pop("prompt_table"), "needs the graph prompt_table"),
+    (lambda d: d.update(prompt_dim=-1), "prompt_dim must be 0"),
+    (lambda d: d.update(prompt_dim=0), "has a vocabulary but prompt_dim 0"),
+    (lambda d: d.update(prompt_dim="8"), "prompt_dim must be an integer"),
+    (lambda d: d["graphs"]["prompt_encoder"]["inputs"][0].update(shape=[1, "L"]), "fixed length"),
+    (lambda d: d.update(sound_sources="pkg"), "sound_sources must be a list"),
+])
+def test_prompt_fields_are_checked(package: Path, change, problem: str):
+    data = _prompt_fields(json.loads((package / "model.json").read_text()))
+    change(data)
+    with pytest.raises(ModelPackageError, match=problem):
+        ModelSpec.from_dict(data)

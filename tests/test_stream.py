@@ -187,3 +187,27 @@ def test_velocity_closure_stacks_rows_then_guidance(guidance):
     assert seen[0] == (len(uncond), uncond)
     want = x + cond[..., :1] + 0.25 if guidance == 1.0 else cond[..., :1] + 0.25 + guidance * x
     np.testing.assert_allclose(batched, want, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("guidance", [1.0, 3.0])
+def test_a_prompt_reaches_the_conditioned_rows_only(guidance):
+    """With a prompt [1, E] every call gets prompt [B, E] and prompt_on [B]: 1 where conditioned, 0 on the
+    guidance batch's unconditioned half; without one (auto) the call is the one of a model without prompts."""
+    seen = []
+
+    class Recorder:
+        def velocity(self, x, t, cond, ctx, ctx_mask, uncond, *prompt):
+            seen.append((uncond.tolist(), [p.copy() for p in prompt]))
+            return x
+
+    v_rows, w = 2, 4
+    zeros = np.zeros((v_rows, w, 3), np.float32)
+    vec = np.arange(5, dtype=np.float32)[None]
+    make_velocity(Recorder(), zeros, zeros, zeros[..., :1], guidance, prompt=vec)(zeros, 0.5)
+    make_velocity(Recorder(), zeros, zeros, zeros[..., :1], guidance, rows_per_call=1, prompt=vec)(zeros, 0.5)
+    make_velocity(Recorder(), zeros, zeros, zeros[..., :1], guidance)(zeros, 0.5)
+    for uncond, (prompt, on) in (seen[0], *seen[1:3]):
+        assert on.tolist() == [1.0 - u for u in uncond]
+        np.testing.assert_array_equal(prompt, np.repeat(vec, len(uncond), axis=0))
+    assert len(seen[0][0]) == (2 * v_rows if guidance != 1.0 else v_rows) and len(seen[1][0]) == len(seen[0][0]) // 2
+    assert seen[-1][1] == []  # auto

@@ -582,7 +582,7 @@ class FoleyPanel(QWidget):
     def preview_reference(self, path: str) -> None:
         self.stop_preview()
         if Path(path).is_file():
-            self.player.play(path)
+            self.player.play(Path(path))
         else:
             self.set_message(f"The reference {path} cannot be found.", "error")
 
