@@ -65,6 +65,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    if args.recorded:
+        return _eval_recorded(args)
     from .evaluate import main as eval_main
 
     return eval_main(args)
@@ -107,8 +109,31 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--markdown", help="write the tables here as Markdown (e.g. docs/RESULTS.md)")
     v.add_argument("--classifier", help="audio classifier checkpoint for class accuracy and Frechet distance")
     v.add_argument("--names", help="comma-separated row names for the packages (default: their folder names)")
+    v.add_argument("--recorded", action="store_true",
+                   help="the recorded world (clips voiced by the library's recordings of the split): auto, "
+                        "category-prompt and reference-prompt rows beside the real recordings and the vocoder")
+    v.add_argument("--library", help="with --recorded: the sound library (default: $FOLEYFLOW_CACHE/library)")
+    v.add_argument("--sound-classifier", help="with --recorded: a checkpoint of export.eval.sound_classifier "
+                   "(trained on the library's training recordings only) for class accuracy and Frechet distance")
     v.set_defaults(fn=_eval)
     return p
+
+
+def _eval_recorded(args: argparse.Namespace) -> int:
+    from .config import default_library
+    from .eval.recorded import evaluate_recorded, format_recorded
+
+    library = Path(args.library or default_library())
+    clf = Path(args.sound_classifier) if args.sound_classifier else None
+    results = []
+    for package in args.packages:
+        for split in args.split.split(","):
+            results.append(evaluate_recorded(Path(package), library, clf, split, args.clips, args.steps,
+                                             args.guidance))
+            print(format_recorded(results[-1]))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2, default=float))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
