@@ -47,6 +47,7 @@ from torch import nn
 from foleyflow.library.audio import band_share_db, read_mono, resample
 from foleyflow.library.index import LibraryIndex, Recording, Split, index_library
 
+from .classifier import confusion, mel_filterbank  # the two independent classifiers share these
 from .metrics import frechet_distance
 
 SAMPLE_RATE = 48000
@@ -77,24 +78,6 @@ OTHER = "other"
 # ----------------------------------------------------------------------------------------------
 # Model
 # ----------------------------------------------------------------------------------------------
-
-
-def _hz_to_mel(f: np.ndarray) -> np.ndarray:
-    return 2595.0 * np.log10(1.0 + f / 700.0)
-
-
-def mel_filterbank(n_mels: int = N_MELS, n_fft: int = N_FFT, sample_rate: int = SAMPLE_RATE,
-                   f_min: float = F_MIN, f_max: float = F_MAX) -> np.ndarray:
-    """Triangular HTK-mel filters, ``[n_mels, n_fft // 2 + 1]``, each normalised to unit area."""
-    freqs = np.linspace(0.0, sample_rate / 2.0, n_fft // 2 + 1)
-    edges_mel = np.linspace(_hz_to_mel(np.array(f_min)), _hz_to_mel(np.array(f_max)), n_mels + 2)
-    edges = 700.0 * (10.0 ** (edges_mel / 2595.0) - 1.0)
-    lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
-    fb = np.maximum(0.0, np.minimum((freqs - lo) / (mid - lo), (hi - freqs) / (hi - mid)))
-    empty = fb.sum(axis=1) == 0  # filters narrower than a bin take the nearest bin
-    if np.any(empty):
-        fb[np.where(empty)[0], np.abs(freqs[None, :] - mid[empty]).argmin(axis=1)] = 1.0
-    return (fb / fb.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 class SoundCNN(nn.Module):
@@ -476,16 +459,6 @@ def train_sound_classifier(index: LibraryIndex, out_path: Path, *, steps: int = 
 # ----------------------------------------------------------------------------------------------
 # Metrics
 # ----------------------------------------------------------------------------------------------
-
-
-def confusion(labels: Sequence[str], pred: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Counts ``{true category: {predicted: clips}}``, true categories sorted, each row's predictions
-    most frequent first."""
-    rows: dict[str, dict[str, int]] = {}
-    for t, p in zip(labels, pred, strict=True):
-        rows.setdefault(t, {})
-        rows[t][p] = rows[t].get(p, 0) + 1
-    return {t: dict(sorted(rows[t].items(), key=lambda kv: (-kv[1], kv[0]))) for t in sorted(rows)}
 
 
 def category_metrics(handle: SoundClassifierHandle, gen_audios: Sequence[np.ndarray], gen_rate: int,
