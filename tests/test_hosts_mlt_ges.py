@@ -248,7 +248,9 @@ def test_melt_renders_the_takes_where_the_timeline_puts_them(generated, tmp_path
     rate, timeline, outs = generated
     project, wavs = outs[".kdenlive"]
     out = tmp_path / "melt.wav"
-    run = subprocess.run([MELT, str(project), "-consumer", f"avformat:{out}", "ar=48000", "ac=1"],
+    # real_time=0: an offline render of every frame (melt's default consumer drops frames to keep real
+    # time, and on a loaded machine a fresh-clone CI once saw this render still running after 300 s)
+    run = subprocess.run([MELT, str(project), "-consumer", f"avformat:{out}", "ar=48000", "ac=1", "real_time=0"],
                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
     assert run.returncode == 0, run.stderr[-2000:]
     clips = record_ranges(timeline)
@@ -332,7 +334,7 @@ def test_every_audio_track_is_heard(tmp_path, host):
     write_timeline(placed, project)
     out = tmp_path / f"{host}.wav"
     if host == "melt":
-        cmd = [MELT, str(project), "-consumer", f"avformat:{out}", "ar=48000", "ac=1"]
+        cmd = [MELT, str(project), "-consumer", f"avformat:{out}", "ar=48000", "ac=1", "real_time=0"]
     else:
         cmd = [GES, "--load", str(project), "-o", out.as_uri(), "-t", "audio", "-f", "audio/x-wav:audio/x-raw"]
     subprocess.run(cmd, capture_output=True, timeout=300, stdin=subprocess.DEVNULL, check=True)
