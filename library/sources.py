@@ -116,6 +116,7 @@ class FetchReport:
     downloaded: list[str] = field(default_factory=list)  # of those, downloaded (not cached)
     excluded_by_mapping: int = 0  # audio files (AUDIO_SUFFIXES) a "-" row matched
     elapsed_s: float = 0.0
+    csv_text: str = ""  # library.csv as fetch_library wrote it (or would have)
 
     @property
     def total_files(self) -> int:
@@ -491,29 +492,27 @@ def _old_rows(csv_path: Path, library: Path, refetched: set[str]) -> list[dict[s
             and (library / r.get("path", "")).is_file()]
 
 
-def _write_csv_atomic(path: Path, rows: Iterable[dict[str, str]]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=LIBRARY_COLUMNS, lineterminator="\n", extrasaction="ignore")
-            w.writeheader()
-            w.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def library_csv_text(rows: Iterable[dict[str, str]]) -> str:
+    """``library.csv`` as text: :data:`LIBRARY_COLUMNS`, one row per kept recording."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=LIBRARY_COLUMNS, lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
 
 
 # -- the whole run --------------------------------------------------------------------------------
 def fetch_library(cache: Path, packages: Sequence[str] = DEFAULT_PACKAGES, *,
                   rules: Sequence[SourceRule] | None = None,
-                  downloader: Downloader | None = None) -> FetchReport:
+                  downloader: Downloader | None = None,
+                  write_text: Callable[[Path, str], None] | None = None) -> FetchReport:
     """Build ``CACHE/library`` from ``packages``: each ``.deb`` is taken from ``CACHE/debs`` or
     downloaded there (``downloader``, :func:`apt_download` by default), unpacked into a temporary
     folder of the cache (removed afterwards), and the members the mapping (``rules``,
     :func:`load_mapping` by default) selects are checked and copied to ``CACHE/library/PACKAGE/``;
-    ``CACHE/library/library.csv`` is then written atomically (rows of packages fetched before and
-    not now are kept). Raises :class:`LibraryError` when a package cannot be downloaded or
+    ``CACHE/library/library.csv`` is then written by ``write_text(path, text)`` (the timeline side's
+    atomic writer, from ``foleyflow library fetch``; rows of packages fetched before and not now are
+    kept); without ``write_text`` the text is only in the report (``FetchReport.csv_text``). Raises :class:`LibraryError` when a package cannot be downloaded or
     unpacked, or ``dpkg-deb`` / ``apt-get`` is missing."""
     start = time.monotonic()
     mapping = MAPPING_PATH if rules is None else None
@@ -561,7 +560,9 @@ def fetch_library(cache: Path, packages: Sequence[str] = DEFAULT_PACKAGES, *,
     rows += [{"path": k.path, "category": k.category, "license": k.license, "attribution": k.attribution,
               "source": k.source} for k in collector.kept]
     rows.sort(key=lambda r: r["path"])
-    _write_csv_atomic(library / LIBRARY_CSV, rows)
+    report.csv_text = library_csv_text(rows)
+    if write_text is not None:
+        write_text(library / LIBRARY_CSV, report.csv_text)
     for k in collector.kept:
         report.kept[k.category] = report.kept.get(k.category, 0) + 1
         report.seconds[k.category] = report.seconds.get(k.category, 0.0) + k.seconds

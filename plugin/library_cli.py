@@ -53,12 +53,17 @@ def write_index(index: libindex.LibraryIndex, output: Path) -> Path:
         raise OutputError("is a folder; give the index a file name (INDEX.csv)", output)
     if not output.parent.is_dir():
         raise OutputError("the folder for the index does not exist", output.parent)
-    try:
-        with atomic_target(output) as tmp:
-            tmp.write_text(libindex.index_csv(index), encoding="utf-8")
-    except OSError as exc:
-        raise OutputError(f"cannot write the library index: {exc.strerror or exc}", output) from exc
+    write_text_atomic(output, libindex.index_csv(index))
     return output
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """The sound library's files written as every Foley-Flow file is (plugin.atomic)."""
+    try:
+        with atomic_target(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"cannot write: {exc.strerror or exc}", path) from exc
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -74,7 +79,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
     cache = args.cache or sources.default_cache()
     packages = tuple(args.package) or sources.DEFAULT_PACKAGES
-    report = sources.fetch_library(cache, packages)
+    report = sources.fetch_library(cache, packages, write_text=write_text_atomic)
     print(report.summary())
     root = cache / "library"
     index = libindex.index_library(root)

@@ -224,6 +224,10 @@ def _fake_rules(tmp_path: Path) -> list[SourceRule]:
     return load_mapping(path, packages=(FAKE, FAKE_ZIP))
 
 
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
 def _counting(debs: dict[str, Path], calls: list[str]) -> Callable[[str, Path], Path]:
     def downloader(package: str, dest: Path) -> Path:
         calls.append(package)
@@ -236,8 +240,10 @@ def test_fetch_library_on_fake_packages(tmp_path: Path, fake_debs: dict[str, Pat
     cache = tmp_path / "cache"
     rules = _fake_rules(tmp_path)
     calls: list[str] = []
-    report = fetch_library(cache, (FAKE, FAKE_ZIP), rules=rules, downloader=_counting(fake_debs, calls))
+    report = fetch_library(cache, (FAKE, FAKE_ZIP), rules=rules, downloader=_counting(fake_debs, calls),
+                           write_text=_write)
     assert calls == [FAKE, FAKE_ZIP] and report.downloaded == [FAKE, FAKE_ZIP]
+    assert (cache / "library" / "library.csv").read_text(encoding="utf-8") == report.csv_text
 
     library = cache / "library"
     with (library / "library.csv").open(newline="", encoding="utf-8") as f:
@@ -282,13 +288,14 @@ def test_fetch_library_on_fake_packages(tmp_path: Path, fake_debs: dict[str, Pat
 
     # a second run reuses the cached .debs: the downloader is not called again, the library is the same
     before = (library / "library.csv").read_text(encoding="utf-8")
-    again = fetch_library(cache, (FAKE, FAKE_ZIP), rules=rules, downloader=_counting(fake_debs, calls))
+    again = fetch_library(cache, (FAKE, FAKE_ZIP), rules=rules, downloader=_counting(fake_debs, calls),
+                          write_text=_write)
     assert calls == [FAKE, FAKE_ZIP] and again.downloaded == [] and again.packages == [FAKE, FAKE_ZIP]
     assert (library / "library.csv").read_text(encoding="utf-8") == before
     assert again.kept == report.kept
 
     # a run of one package keeps the other's rows
-    one = fetch_library(cache, (FAKE_ZIP,), rules=rules, downloader=_counting(fake_debs, calls))
+    one = fetch_library(cache, (FAKE_ZIP,), rules=rules, downloader=_counting(fake_debs, calls), write_text=_write)
     assert one.kept == {"METLImpt": 1, "WOODImpt": 1}
     assert (library / "library.csv").read_text(encoding="utf-8") == before
 
