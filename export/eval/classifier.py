@@ -386,24 +386,30 @@ def fit(model: AudioClassifier, audios: Sequence[np.ndarray], labels: Sequence[i
     return losses
 
 
-def save_checkpoint(model: AudioClassifier, classes: Sequence[str], out_path: str | Path,
-                    info: dict[str, Any] | None = None) -> Path:
+def write_checkpoint(model: nn.Module, classes: Sequence[str], out_path: str | Path,
+                     fields: dict[str, Any]) -> Path:
+    """Save a classifier (a CNN with a ``body`` of convolutions and an ``embed_layer``) with its
+    classes, its architecture and ``fields`` (format, front end, ...), through a temporary file."""
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
+    body = model.body
     ckpt = {
-        "format": CHECKPOINT_FORMAT,
         "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
         "classes": [str(c) for c in classes],
-        "front_end": _front_end(),
-        "arch": {"channels": [m.out_channels for m in model.body if isinstance(m, nn.Conv2d)],
+        "arch": {"channels": [m.out_channels for m in body if isinstance(m, nn.Conv2d)],
                  "embed_dim": int(model.embed_layer.out_features)},
-        "label_rule": label_rule(),
-        "info": dict(info or {}),
+        **fields,
     }
     tmp = out.with_name(out.name + ".tmp")
     torch.save(ckpt, tmp)
     tmp.replace(out)
     return out
+
+
+def save_checkpoint(model: AudioClassifier, classes: Sequence[str], out_path: str | Path,
+                    info: dict[str, Any] | None = None) -> Path:
+    return write_checkpoint(model, classes, out_path, {"format": CHECKPOINT_FORMAT, "front_end": _front_end(),
+                                                       "label_rule": label_rule(), "info": dict(info or {})})
 
 
 def train_classifier(out_path: str | Path, n_train: int = 1200, steps: int = 700, seed: int = 0,

@@ -47,7 +47,11 @@ from torch import nn
 from foleyflow.library.audio import band_share_db, read_mono, resample
 from foleyflow.library.index import LibraryIndex, Recording, Split, index_library
 
-from .classifier import confusion, mel_filterbank  # the two independent classifiers share these
+from .classifier import (  # the two independent classifiers share these
+    confusion,
+    mel_filterbank,
+    write_checkpoint,
+)
 from .metrics import frechet_distance
 
 SAMPLE_RATE = 48000
@@ -375,21 +379,8 @@ def _spec_augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 def save_checkpoint(model: SoundCNN, classes: Sequence[str], out_path: str | Path,
                     info: dict[str, Any] | None = None) -> Path:
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    ckpt = {
-        "format": CHECKPOINT_FORMAT,
-        "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
-        "classes": [str(c) for c in classes],
-        "front_end": _front_end(),
-        "arch": {"channels": [m.out_channels for m in model.body if isinstance(m, nn.Conv2d)],
-                 "embed_dim": int(model.embed_layer.out_features)},
-        "info": dict(info or {}),
-    }
-    tmp = out.with_name(out.name + ".tmp")
-    torch.save(ckpt, tmp)
-    tmp.replace(out)
-    return out
+    return write_checkpoint(model, classes, out_path, {"format": CHECKPOINT_FORMAT, "front_end": _front_end(),
+                                                       "info": dict(info or {})})
 
 
 def train_sound_classifier(index: LibraryIndex, out_path: Path, *, steps: int = 1500, seed: int = 0,

@@ -5,6 +5,8 @@ The same constants go into model.json so that any other side can reproduce them.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -48,3 +50,11 @@ class LogMel(torch.nn.Module):
         power = spec.abs().pow(2)[..., :n_frames]  # [B, K, F]
         mel = torch.einsum("mk,bkf->bfm", self.fb, power)  # [B, F, n_mels]
         return torch.log(mel.clamp_min(1e-5))
+
+
+def dft_angles(n_fft: int) -> torch.Tensor:
+    """float64 [n_fft // 2 + 1, n_fft]: 2 pi f n / N, the angles of a real DFT's bins (the forward
+    STFT of the prompt encoder and the vocoder's inverse one are matmuls with their cosines and sines)."""
+    n = torch.arange(n_fft, dtype=torch.float64)
+    f = torch.arange(n_fft // 2 + 1, dtype=torch.float64)
+    return 2 * math.pi * f[:, None] * n[None] / n_fft

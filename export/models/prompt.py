@@ -12,14 +12,12 @@ CategoryTable: a learned row [E] per category of the vocabulary.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from .encoders import AudioEncoder
-from .mel import mel_filterbank
+from .mel import dft_angles, mel_filterbank
 
 
 class ConvLogMel(nn.Module):
@@ -30,10 +28,7 @@ class ConvLogMel(nn.Module):
     def __init__(self, sample_rate: int, n_fft: int, hop_length: int, n_mels: int, fmin: float, fmax: float):
         super().__init__()
         self.n_fft, self.hop = n_fft, hop_length
-        k = n_fft // 2 + 1
-        n = torch.arange(n_fft, dtype=torch.float64)
-        f = torch.arange(k, dtype=torch.float64)
-        ang = 2 * math.pi * f[:, None] * n[None] / n_fft  # [K, N]
+        ang = dft_angles(n_fft)  # [K, N]
         win = torch.hann_window(n_fft, dtype=torch.float64)
         kernels = torch.cat([torch.cos(ang) * win, -torch.sin(ang) * win])  # [2K, N]: real, imaginary
         self.register_buffer("dft", kernels.float().unsqueeze(1), persistent=False)  # [2K, 1, N]

@@ -7,11 +7,11 @@ kernel, and the window-square envelope a second (one-channel) conv_transpose1d.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from .mel import dft_angles
 
 
 class ConvNeXt(nn.Module):
@@ -33,9 +33,7 @@ class ISTFTHead(nn.Module):
         super().__init__()
         self.n_fft, self.hop = n_fft, hop
         k = n_fft // 2 + 1
-        n = torch.arange(n_fft, dtype=torch.float64)
-        f = torch.arange(k, dtype=torch.float64)
-        ang = 2 * math.pi * f[:, None] * n[None] / n_fft  # [K, N]
+        ang = dft_angles(n_fft)  # [K, N]
         w = torch.full((k,), 2.0, dtype=torch.float64)
         w[0] = 1.0
         if n_fft % 2 == 0:
