@@ -86,10 +86,20 @@ def voicer_for(cfg: TrainConfig, split: str, library=None):
     "ood" and "test" clips hear the library's test recordings), or None without a library."""
     if not cfg.data.library and library is None:
         return None
+    lib = library if library is not None else open_library(cfg.data.library)
+    return library_voicer(lib, "train" if split == "train" else "val" if split == "val" else "test",
+                          cfg.audio.sample_rate)
+
+
+def library_voicer(index, split: str, sample_rate: int):
+    """The world's Voicer over ``index``'s ``split`` recordings, cutting each recording to one hit with
+    the evaluation's onset detector (world.voicing: the truth's transients are its events). Training,
+    ``foleyflow eval --recorded`` and the sound classifier's world clips all voice through this."""
     from foleyflow.world.voicing import Voicer
 
-    lib = library if library is not None else open_library(cfg.data.library)
-    return Voicer(lib, "train" if split == "train" else "val" if split == "val" else "test", cfg.audio.sample_rate)
+    from .eval.onsets import detect_onsets
+
+    return Voicer(index, split, sample_rate, onsets=detect_onsets)  # type: ignore[arg-type]
 
 
 def render_set(cfg: TrainConfig, seeds: list[int], world_cfg=None, split: str = "train", voicer=None) -> ClipSet:

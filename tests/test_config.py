@@ -30,7 +30,8 @@ def test_the_recorded_recipe(monkeypatch, tmp_path):
     assert cfg.recipe == "recorded" and cfg.audio == full_band_audio()
     assert cfg.data.world == "recorded" and cfg.data.library == str(tmp_path / "library")
     assert cfg.flow.prompts is True and cfg.flow.prompt_category == cfg.flow.prompt_reference == 0.35
-    assert cfg.flow.steps == TrainConfig().flow.steps  # the rest is the default recipe's
+    assert (cfg.flow.steps, cfg.vocoder.steps) == (3000, 1500)  # sized to the 2.5 h budget at 48 kHz
+    assert cfg.align == TrainConfig().align and cfg.flow.dim == TrainConfig().flow.dim  # the rest: default
     assert recorded_recipe("/lib").data.library == "/lib"
     assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
 

@@ -149,3 +149,27 @@ def test_foley_kinds_sound_without_a_library():
             assert np.abs(clip.audio[start:start + 1600]).max() > 0
             return
     raise AssertionError("no Foley event in 20 seeds")
+
+
+def test_one_hit_per_event_given_an_onset_detector(tmp_path):
+    """A recording of two hits 0.3 s apart plays as one hit, cut before the second, when the Voicer has
+    an onset detector (the evaluation's: export.dataset.library_voicer); whole without one."""
+    from foleyflow.export.eval.onsets import detect_onsets
+
+    rate = 48000
+    rng = np.random.default_rng(5)
+    n = int(0.25 * rate)
+    body = rng.standard_normal(n) * np.exp(-np.arange(n) / (0.02 * rate))
+    x = np.concatenate([np.zeros(int(PRE * rate)), body, np.zeros(int(0.05 * rate)), body, np.zeros(rate // 10)])
+    sf.write(tmp_path / "FEETHmn_Two Steps_FF_T00.wav", 0.5 * x, rate)
+    index = index_library(tmp_path)
+    rec = index.recordings[0]
+    whole = Voicer(index, index.recordings[0].split, rate).sound(rec)
+    one = Voicer(index, rec.split, rate, onsets=detect_onsets).sound(rec)
+    second = int(0.30 * rate)  # the second hit, from the first one's onset
+    assert len(whole) > second + n // 2 and np.abs(whole[second:second + 480]).max() > 0.5
+    assert second - int(0.02 * rate) < len(one) <= second  # cut within 20 ms before the second hit
+    assert np.abs(one[-10:]).max() < 1e-3  # faded to silence
+    assert len(detect_onsets(one, rate)) <= 1
+    never = Voicer(index, rec.split, rate, onsets=lambda a, r: np.zeros(0)).sound(rec)
+    assert len(never) == len(whole)  # a detector that finds no second transient leaves it whole

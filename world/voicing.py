@@ -6,6 +6,11 @@ a glass break -> ``GLASBrk``, a dig -> ``DIRTImpt``, a blade strike -> ``WEAPSwr
 by file, so a test clip is never sounded by a recording heard in training):
 
 - its onset (:func:`foleyflow.library.audio.onset_index`) lands sample-exactly on ``Event.time``;
+- one hit per event, as an editor cuts a hit from a library recording: given an onset detector
+  (``Voicer(onsets=...)``; export passes the evaluation's, so the truth's transients are the events),
+  a recording is cut just before its next transient (a footstep recording's second step, a sword's
+  second clash, a debris bounce), with a short fade; without one it plays whole (up to
+  ``max_seconds``);
 - gain follows the impact speed (``strength``; 0 dB at strength 1, as the synthesis' loudness does);
 - a small pitch variation (a resampling by up to ``pitch_cents``) and, for the layer under it, a small
   timing variation: with probability ``layer_p`` a second recording of the same category sits
@@ -20,7 +25,7 @@ the category *and* the file.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,7 +72,12 @@ class VoicingConfig:
     layer_db: float = -12.0
     layer_ms: float = 6.0  # the layer starts 0..this much after the hit
     max_seconds: float = 3.0  # of each recording (the tail beyond is faded out)
+    hit_gap_s: float = 0.05  # with an onset detector: a transient this long after the onset or later ends the hit
+    hit_fade_s: float = 0.008  # the fade that ends a hit, just before its next transient
 
+
+OnsetDetector = Callable[[np.ndarray, int], np.ndarray]
+"""(audio, sample rate) -> onset times (s, ascending): what cuts a recording to one hit."""
 
 @dataclass
 class Voicing:
@@ -83,8 +93,9 @@ class Voicer:
 
     def __init__(self, index: LibraryIndex, split: Split, sample_rate: int,
                  categories: Mapping[str, Sequence[str]] | None = None,
-                 config: VoicingConfig | None = None) -> None:
+                 config: VoicingConfig | None = None, onsets: OnsetDetector | None = None) -> None:
         self.index = index
+        self.onsets = onsets
         self.split: Split = split
         self.sample_rate = sample_rate
         self.config = config or VoicingConfig()
@@ -107,17 +118,36 @@ class Voicer:
         return bool(self.pool(event.kind, event.material))
 
     def sound(self, rec: Recording) -> np.ndarray:
-        """The recording from its onset on, at most ``max_seconds``, with a short fade at its end."""
+        """The recording from its onset on: one hit (cut before its next transient, given an onset
+        detector), at most ``max_seconds``, peak 1, with a short fade at its end."""
         if rec.path not in self._cache:
-            x = read_mono(self.index.file(rec), self.sample_rate, max_seconds=self.config.max_seconds + 1.0)
-            x = x[onset_index(x, self.sample_rate):][: int(self.config.max_seconds * self.sample_rate)]
+            cfg = self.config
+            x = read_mono(self.index.file(rec), self.sample_rate, max_seconds=cfg.max_seconds + 1.0)
+            x = x[onset_index(x, self.sample_rate):][: int(cfg.max_seconds * self.sample_rate)]
+            fade_s = 0.01
+            end = self.hit_end(x)
+            if end < len(x):
+                x, fade_s = x[:end], cfg.hit_fade_s
             peak = float(np.max(np.abs(x))) if len(x) else 0.0
             x = x / peak if peak > 0 else x  # peak-normalised: the event's strength sets the level
-            fade = min(len(x), int(0.01 * self.sample_rate))
+            fade = min(len(x), int(fade_s * self.sample_rate))
             if fade:
                 x[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
             self._cache[rec.path] = x.astype(np.float32)
         return self._cache[rec.path]
+
+    def hit_end(self, x: np.ndarray) -> int:
+        """Where the first hit of ``x`` (starting at its onset) ends: just before the first transient
+        ``hit_gap_s`` or more after the start (``len(x)`` without a detector or a second transient).
+        The detector hears ``x`` after 0.1 s of silence, so that the hit's own onset is one too."""
+        if self.onsets is None or len(x) == 0:
+            return len(x)
+        pre = int(0.1 * self.sample_rate)
+        times = np.asarray(self.onsets(np.concatenate([np.zeros(pre, np.float32), x]), self.sample_rate)) - 0.1
+        later = times[times >= self.config.hit_gap_s]
+        if later.size == 0:
+            return len(x)
+        return max(1, int(later[0] * self.sample_rate) - int(0.002 * self.sample_rate))
 
     def voice(self, events: Sequence[Event], n: int, rng: np.random.Generator) -> Voicing:
         """The impacts of ``events`` whose material the library has, voiced into ``n`` samples."""

@@ -63,14 +63,13 @@ def clip_category(events: Sequence[Any], sources: dict[int, tuple[str, ...]], in
 
 
 def render_recorded_clips(spec: Any, index: Any, split: str, n: int, duration: float = 4.0) -> list[RecordedClip]:
-    from foleyflow.world.voicing import Voicer
     from foleyflow.world.world import render_clip, split_seeds
     from foleyflow.world.world_config import recorded_config
 
-    from ..dataset import downsample
+    from ..dataset import downsample, library_voicer
 
     lib_split = "train" if split == "train" else "val" if split == "val" else "test"
-    voicer = Voicer(index, lib_split, int(spec.sample_rate))  # type: ignore[arg-type]
+    voicer = library_voicer(index, lib_split, int(spec.sample_rate))
     render_size = int(spec.training.get("config", {}).get("data", {}).get("render_size", 2 * spec.frame_size))
     out = []
     for seed in split_seeds(split, n):

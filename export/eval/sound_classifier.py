@@ -571,10 +571,11 @@ def render_voiced(index: LibraryIndex, split: Split, n: int, *, duration: float 
     library's ``split`` recordings: audio and :func:`voiced_clip_category` (clips without a voiced
     event are left out)."""
     from foleyflow.world import world
-    from foleyflow.world.voicing import Voicer
     from foleyflow.world.world_config import impacts_config
 
-    voicer = Voicer(index, split, sample_rate)
+    from ..dataset import library_voicer
+
+    voicer = library_voicer(index, split, sample_rate)
     audios, cats = [], []
     for seed in world.split_seeds(split, n):
         clip = world.render_clip(seed, duration, 25, 32, sample_rate, config=impacts_config(), voicer=voicer)
