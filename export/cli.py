@@ -65,6 +65,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    if args.videos is not None:
+        return _eval_videos(args)
     if args.recorded:
         return _eval_recorded(args)
     from .evaluate import main as eval_main
@@ -115,6 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--library", help="with --recorded: the sound library (default: $FOLEYFLOW_CACHE/library)")
     v.add_argument("--sound-classifier", help="with --recorded: a checkpoint of export.eval.sound_classifier "
                    "(trained on the library's training recordings only) for class accuracy and Frechet distance")
+    g = v.add_argument_group("videos with their own sound (--videos DIR, instead of synthetic clips)")
+    g.add_argument("--videos", metavar="DIR",
+                   help="score each package's take for every video in DIR (.mp4 .mov .mkv .avi .webm .m4v) against "
+                        "the onsets the evaluation's detector finds in the video's own sound; --json, --markdown, "
+                        "--names, --steps and --guidance apply, --split, -n and --recorded do not")
+    g.add_argument("--max-seconds", type=float, default=60.0, metavar="S",
+                   help="with --videos: score a longer video on its first S seconds (default 60)")
+    g.add_argument("--seed", type=int, default=0, help="with --videos: the takes' seed (default 0)")
     v.set_defaults(fn=_eval)
     return p
 
@@ -134,6 +144,32 @@ def _eval_recorded(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2, default=float))
     return 0
+
+
+def _eval_videos(args: argparse.Namespace) -> int:
+    import shlex
+
+    from foleyflow.runtime.errors import FoleyFlowError
+
+    from .eval.videos import SCORED, evaluate_videos, format_videos, markdown_page
+
+    if args.recorded:
+        print("foleyflow: error: --videos and --recorded are two modes of eval; give one", file=sys.stderr)
+        return 2
+    names = args.names.split(",") if args.names else None
+    try:
+        result = evaluate_videos(args.packages, args.videos, names=names, max_seconds=args.max_seconds,
+                                 steps=args.steps, guidance=args.guidance, seed=args.seed)
+        print(format_videos(result))
+        if args.json:
+            Path(args.json).write_text(json.dumps(result, indent=2), encoding="utf-8")
+        if args.markdown:
+            cmd = "foleyflow eval " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+            Path(args.markdown).write_text(markdown_page(result, cmd), encoding="utf-8")
+    except FoleyFlowError as exc:
+        print(f"foleyflow: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    return 0 if any(v["status"] == SCORED for v in result["videos"]) else 3
 
 
 def main(argv: list[str] | None = None) -> int:
