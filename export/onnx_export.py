@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime as ort
+import onnxscript.optimizer
 import torch
 
 from foleyflow.runtime.spec import SCHEMA, GraphSpec, ModelSpec, TensorSpec, sha256_file, verify_package
@@ -37,6 +38,12 @@ log = logging.getLogger(__name__)
 
 PARITY_TOL = 1e-4
 PROMPT_PARITY_TOL = 1e-3  # the prompt encoder's long DFT convolutions round a little more than the rest
+# The vocoder's and the prompt encoder's DFT matrices are not stored: their exported forwards build them
+# from integer ranges (models.mel.dft_bases), which onnxruntime evaluates once, when it opens the graph.
+# onnxscript's constant folding stores any folded value of up to 512 * 512 elements, which would put the
+# int64 f * n product [n_fft // 2 + 1, n_fft] back into the file for n_fft up to 724 (the 16 kHz models'
+# 640); these graphs are optimised with a lower limit on what a fold may add to the file.
+DFT_FOLD_LIMIT = 1 << 14
 
 
 @dataclass
@@ -51,12 +58,40 @@ class PromptModules:
 
 
 def _export(module: torch.nn.Module, args: tuple, names_in: list[str], names_out: list[str],
-            dynamic: tuple | None, path: Path) -> None:
+            dynamic: tuple | None, path: Path, fold_limit: int | None = None) -> None:
+    """torch.onnx's dynamo export, optimised by onnxscript (``fold_limit``: the most elements a folded
+    constant may add to the file; None: onnxscript's default)."""
     module.eval()
     prog = torch.onnx.export(module, args, dynamo=True, input_names=names_in, output_names=names_out,
-                             dynamic_shapes=dynamic, external_data=False, optimize=True, verbose=False)
+                             dynamic_shapes=dynamic, external_data=False, optimize=fold_limit is None,
+                             verbose=False)
+    if fold_limit is not None:  # what optimize=True runs, with the lower limit
+        onnxscript.optimizer.optimize(prog.model, output_size_limit=fold_limit)
     prog.save(str(path), external_data=False)
     onnx.checker.check_model(onnx.load(str(path)))
+
+
+def dft_sized_initializers(path: Path, n_fft: int) -> list[str]:
+    """The initializers of an ONNX graph shaped like a DFT matrix of ``n_fft`` ([K, N], [2K, 1, N],
+    [N, 1, N] and the like, K = n_fft // 2 + 1): none in an exported vocoder or prompt encoder."""
+    k = n_fft // 2 + 1
+    shapes = {(k, n_fft), (2 * k, n_fft), (n_fft, n_fft)}
+    found = []
+    for t in onnx.load(str(path), load_external_data=False).graph.initializer:
+        dims = tuple(d for d in t.dims if d != 1)
+        if dims in shapes or tuple(reversed(dims)) in shapes:
+            found.append(f"{t.name} {list(t.dims)}")
+    return found
+
+
+def _export_dft_graph(module: torch.nn.Module, args: tuple, names_in: list[str], names_out: list[str],
+                      dynamic: tuple | None, path: Path, n_fft: int) -> None:
+    """:func:`_export` for a graph that builds DFT matrices (DFT_FOLD_LIMIT), checked to store none."""
+    _export(module, args, names_in, names_out, dynamic, path, fold_limit=DFT_FOLD_LIMIT)
+    stored = dft_sized_initializers(path, n_fft)
+    if stored:
+        raise RuntimeError(f"{path.name} stores DFT-sized matrices ({', '.join(stored)}): they should be "
+                           "built in the graph (models.mel.dft_bases), not folded into it")
 
 
 def load_models(ckpt_dir: Path, flow: str) -> tuple[TrainConfig, VideoEncoder, VelocityNet, Vocoder, dict]:
@@ -143,11 +178,13 @@ def export_package(ckpt_dir: str | Path, out: str | Path, flow: str = "flow_mask
         _export(net, tuple(torch.from_numpy(v) for v in vel_feeds.values()), list(vel_feeds), ["v"], vel_dyn,
                 staging / "velocity.onnx")
         mel = rng.standard_normal((2, 4 * n_tok, a.n_mels), dtype=np.float32)
-        _export(voc, (torch.from_numpy(mel),), ["mel"], ["audio"], ({0: B, 1: Fr},), staging / "vocoder.onnx")
+        _export_dft_graph(voc, (torch.from_numpy(mel),), ["mel"], ["audio"], ({0: B, 1: Fr},),
+                          staging / "vocoder.onnx", a.n_fft)
 
         if pm is not None:
             wave = _reference_example(rng, pm.samples, a.sample_rate)
-            _export(pm.encoder, (torch.from_numpy(wave),), ["wave"], ["prompt"], None, staging / "prompt_encoder.onnx")
+            _export_dft_graph(pm.encoder, (torch.from_numpy(wave),), ["wave"], ["prompt"], None,
+                              staging / "prompt_encoder.onnx", a.n_fft)
             n_cat = len(pm.vocabulary)  # an example batch of at least 2: a batch of 1 would be fixed at 1
             index = (np.arange(max(2, n_cat), dtype=np.int64)[::-1] % n_cat).copy()
             _export(pm.table, (torch.from_numpy(index),), ["category"], ["prompt"], ({0: B},),

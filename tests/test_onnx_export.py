@@ -56,6 +56,37 @@ def test_video_encoder_and_vocoder_match_pytorch(package):
     assert m.vocode(mel).shape == (1, 123 * m.spec.hop_length)
 
 
+@pytest.mark.parametrize("n_fft", [640, 1920])  # the 16 kHz models' and the 48 kHz recorded ones'
+def test_dft_matrices_are_built_in_the_graph_not_stored(tmp_path, n_fft):
+    """The vocoder's iSTFT and the prompt front end's STFT matrices (30 and 15 MB at n_fft 1920)
+    come from integer ranges when onnxruntime opens the graph: the files stay small, the numbers stay."""
+    from foleyflow.export.models.prompt import ConvLogMel
+    from foleyflow.export.models.vocoder import Vocoder
+    from foleyflow.export.onnx_export import _export_dft_graph, dft_sized_initializers
+
+    torch.manual_seed(0)
+    hop, k = n_fft // 4, n_fft // 2 + 1
+    rng = np.random.default_rng(1)
+    voc = Vocoder(16, n_fft, hop, 16, 1).eval()
+    mel = rng.standard_normal((2, 30, 16), dtype=np.float32)  # batch 2: a batch of 1 would be fixed at 1
+    dyn = ({0: torch.export.Dim("batch", min=1, max=64), 1: torch.export.Dim("f", min=8, max=4096)},)
+    _export_dft_graph(voc, (torch.from_numpy(mel),), ["mel"], ["audio"], dyn, tmp_path / "vocoder.onnx", n_fft)
+    front = ConvLogMel(25 * n_fft, n_fft, hop, 16, 0.0, 12.5 * n_fft).eval()
+    wave = rng.standard_normal((1, 10 * hop), dtype=np.float32)
+    _export_dft_graph(front, (torch.from_numpy(wave),), ["wave"], ["mel"], None, tmp_path / "front.onnx", n_fft)
+    for name, module, feeds in (("vocoder", voc, {"mel": mel}), ("front", front, {"wave": wave})):
+        path = tmp_path / f"{name}.onnx"
+        graph = onnx.load(str(path)).graph
+        assert max(int(np.prod(t.dims)) for t in graph.initializer) < k * n_fft / 8, name
+        assert path.stat().st_size < k * n_fft, name  # under a quarter of one float32 [K, N] matrix
+        assert not dft_sized_initializers(path, n_fft)
+        sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        with torch.no_grad():
+            ref = module(*[torch.from_numpy(v) for v in feeds.values()]).numpy()
+        tol = 1e-5 * max(1.0, float(np.abs(ref).max()))  # log-mel values reach ~10
+        assert np.abs(sess.run(None, feeds)[0] - ref).max() <= tol, name
+
+
 def test_exported_package_runs_in_the_runtime(package):
     m = FoleyModel.load(package, provider="cpu")
     n = 48000 * 5

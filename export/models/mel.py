@@ -54,7 +54,24 @@ class LogMel(torch.nn.Module):
 
 def dft_angles(n_fft: int) -> torch.Tensor:
     """float64 [n_fft // 2 + 1, n_fft]: 2 pi f n / N, the angles of a real DFT's bins (the forward
-    STFT of the prompt encoder and the vocoder's inverse one are matmuls with their cosines and sines)."""
+    STFT of the prompt encoder and the vocoder's inverse one are matmuls with their cosines and sines).
+    What the modules' buffers are made of in PyTorch; an exported graph builds them with :func:`dft_bases`."""
     n = torch.arange(n_fft, dtype=torch.float64)
     f = torch.arange(n_fft // 2 + 1, dtype=torch.float64)
     return 2 * math.pi * f[:, None] * n[None] / n_fft
+
+
+def dft_bases(n_fft: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """float64 cos, sin [n_fft // 2 + 1, n_fft] of the real DFT's angles, and the periodic Hann window
+    [n_fft], from integer ranges only: f * n % N in int64 keeps every angle exact (reduced below 2 pi)
+    before it becomes a float. Called in an exported forward (``torch.compiler.is_exporting()``) it
+    becomes a few small ONNX nodes (Range, Mul, Mod, Cast, Cos, Sin) that onnxruntime evaluates once
+    when it opens the graph, in place of n_fft-squared matrices stored in the file (44 MB in the
+    vocoder and prompt encoder at n_fft 1920). Equal to :func:`dft_angles`'s cosines and sines to
+    ~2e-12 at n_fft 1920 (float32 matrices made of either differ by an ulp here and there)."""
+    n = torch.arange(n_fft, dtype=torch.int64)
+    f = torch.arange(n_fft // 2 + 1, dtype=torch.int64)
+    step = 2 * math.pi / n_fft
+    ang = ((f[:, None] * n[None]) % n_fft).to(torch.float64) * step
+    win = 0.5 - 0.5 * torch.cos(n.to(torch.float64) * step)  # torch.hann_window(n_fft, periodic=True)
+    return torch.cos(ang), torch.sin(ang), win

@@ -17,29 +17,37 @@ from torch import nn
 from torch.nn import functional as F
 
 from .encoders import AudioEncoder
-from .mel import dft_angles, mel_filterbank
+from .mel import dft_angles, dft_bases, mel_filterbank
 
 
 class ConvLogMel(nn.Module):
     """waveform [B, S] -> log-mel [B, F, n_mels], F = S // hop: :class:`LogMel`'s numbers (centred,
     reflect-padded Hann STFT, power, mel filterbank, log clamped at 1e-5) from a conv1d whose kernels
-    are the windowed DFT's cosines and sines (no torch.stft, which ONNX export does not take)."""
+    are the windowed DFT's cosines and sines (no torch.stft, which ONNX export does not take). The
+    kernels are a buffer in PyTorch; an exported graph builds them when onnxruntime opens it
+    (:func:`export.models.mel.dft_bases`) instead of carrying them (15 MB at n_fft 1920)."""
 
     def __init__(self, sample_rate: int, n_fft: int, hop_length: int, n_mels: int, fmin: float, fmax: float):
         super().__init__()
         self.n_fft, self.hop = n_fft, hop_length
         ang = dft_angles(n_fft)  # [K, N]
         win = torch.hann_window(n_fft, dtype=torch.float64)
-        kernels = torch.cat([torch.cos(ang) * win, -torch.sin(ang) * win])  # [2K, N]: real, imaginary
-        self.register_buffer("dft", kernels.float().unsqueeze(1), persistent=False)  # [2K, 1, N]
+        self.register_buffer("dft", self._kernels(torch.cos(ang), torch.sin(ang), win), persistent=False)
         fb = mel_filterbank(sample_rate, n_fft, n_mels, fmin, fmax)
         self.register_buffer("melfb", torch.from_numpy(fb).t().contiguous(), persistent=False)  # [K, n_mels]
 
+    @staticmethod
+    def _kernels(cos: torch.Tensor, sin: torch.Tensor, win: torch.Tensor) -> torch.Tensor:
+        """float64 cos, sin [K, N] and window [N] -> the conv kernels float32 [2K, 1, N]: real, imaginary."""
+        return torch.cat([cos * win, -sin * win]).float().unsqueeze(1)
+
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        # exported, the kernels are built in the graph, not stored in it (see the docstring)
+        dft = self._kernels(*dft_bases(self.n_fft)) if torch.compiler.is_exporting() else self.dft
         n_frames = wave.shape[-1] // self.hop
         pad = self.n_fft // 2
         x = F.pad(wave[:, None], (pad, pad), mode="reflect")  # [B, 1, S + N]
-        spec = F.conv1d(x, self.dft, stride=self.hop)[..., :n_frames]  # [B, 2K, F]
+        spec = F.conv1d(x, dft, stride=self.hop)[..., :n_frames]  # [B, 2K, F]
         re, im = spec.chunk(2, dim=1)
         power = (re * re + im * im).transpose(1, 2)  # [B, F, K]
         return torch.log((power @ self.melfb).clamp_min(1e-5))  # [B, F, n_mels]

@@ -3,6 +3,8 @@
 torch.istft does not export usefully; here the inverse DFT is a matmul with the
 synthesis window folded in, the overlap-add a conv_transpose1d with an identity
 kernel, and the window-square envelope a second (one-channel) conv_transpose1d.
+Those matrices are buffers in PyTorch; an exported graph builds them when onnxruntime opens it
+(:func:`export.models.mel.dft_bases`) instead of carrying them (2 n_fft^2 floats: 30 MB at n_fft 1920).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .mel import dft_angles
+from .mel import dft_angles, dft_bases
 
 
 class ConvNeXt(nn.Module):
@@ -32,23 +34,35 @@ class ISTFTHead(nn.Module):
     def __init__(self, n_fft: int, hop: int):
         super().__init__()
         self.n_fft, self.hop = n_fft, hop
-        k = n_fft // 2 + 1
         ang = dft_angles(n_fft)  # [K, N]
-        w = torch.full((k,), 2.0, dtype=torch.float64)
-        w[0] = 1.0
-        if n_fft % 2 == 0:
-            w[-1] = 1.0
         win = torch.hann_window(n_fft, dtype=torch.float64)
-        self.register_buffer("cos_b", (w[:, None] * torch.cos(ang) / n_fft * win).float(), persistent=False)
-        self.register_buffer("sin_b", (-w[:, None] * torch.sin(ang) / n_fft * win).float(), persistent=False)
-        self.register_buffer("eye", torch.eye(n_fft).unsqueeze(1), persistent=False)  # [N, 1, N]
+        cos_b, sin_b, eye = self._kernels(torch.cos(ang), torch.sin(ang), win)
+        self.register_buffer("cos_b", cos_b, persistent=False)
+        self.register_buffer("sin_b", sin_b, persistent=False)
+        self.register_buffer("eye", eye, persistent=False)  # [N, 1, N]
         self.register_buffer("win_sq", (win**2).float().view(1, 1, -1), persistent=False)
 
+    def _kernels(self, cos: torch.Tensor, sin: torch.Tensor,
+                 win: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """float64 cos, sin [K, N] and window [N] -> the synthesis matrices cos_b, sin_b [K, N] (one-sided
+        bins doubled, 1/N, the window folded in) and the overlap-add's identity kernel [N, 1, N], float32."""
+        n = torch.arange(self.n_fft, dtype=torch.int64)
+        f = n[: self.n_fft // 2 + 1]
+        w = 2.0 - ((f == 0) | (2 * f == self.n_fft)).to(torch.float64)  # DC and Nyquist once, the rest twice
+        cos_b = (w[:, None] * cos / self.n_fft * win).float()
+        sin_b = (-w[:, None] * sin / self.n_fft * win).float()
+        eye = (n[:, None] == n[None]).float().unsqueeze(1)
+        return cos_b, sin_b, eye
+
     def forward(self, spec: torch.Tensor) -> torch.Tensor:
+        if torch.compiler.is_exporting():  # built in the graph, not stored in it (see the module's docstring)
+            cos_b, sin_b, eye = self._kernels(*dft_bases(self.n_fft))
+        else:
+            cos_b, sin_b, eye = self.cos_b, self.sin_b, self.eye
         logmag, phase = spec.chunk(2, dim=-1)  # 2 x [B, F, K]
         mag = torch.exp(logmag.clamp(max=6.0))
-        frames = (mag * torch.cos(phase)) @ self.cos_b + (mag * torch.sin(phase)) @ self.sin_b  # [B, F, N]
-        y = F.conv_transpose1d(frames.transpose(1, 2), self.eye, stride=self.hop)  # [B, 1, (F-1)*hop + N]
+        frames = (mag * torch.cos(phase)) @ cos_b + (mag * torch.sin(phase)) @ sin_b  # [B, F, N]
+        y = F.conv_transpose1d(frames.transpose(1, 2), eye, stride=self.hop)  # [B, 1, (F-1)*hop + N]
         ones = torch.ones_like(frames[:, :, :1]).transpose(1, 2)  # [B, 1, F]
         env = F.conv_transpose1d(ones, self.win_sq, stride=self.hop)  # [B, 1, (F-1)*hop + N]
         pad = self.n_fft // 2
