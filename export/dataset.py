@@ -50,8 +50,15 @@ def log_mel(cfg: TrainConfig) -> LogMel:
 def world_config(name: str):
     """The world's parameter ranges by name: "impacts" (the first world), "full", "recorded" (the world
     a sound library voices, ``world.world_config.recorded_config``; the impacts world where that preset
-    does not exist yet), and the out-of-distribution ranges "impacts_ood" and "ood"."""
+    does not exist yet), and the out-of-distribution ranges "impacts_ood" and "ood". A name ending in
+    "_look_b" is that world drawn in look B (world.look_b: perspective, shading, camera motion; never
+    trained on: the cross-look test), e.g. "recorded_look_b"."""
     from foleyflow.world import world
+
+    if name.endswith("_look_b"):
+        from foleyflow.world.world_config import look_b_config
+
+        return look_b_config(world_config(name[: -len("_look_b")]))
 
     if name == "impacts":
         return world.impacts_config() if hasattr(world, "impacts_config") else None
@@ -69,7 +76,7 @@ def world_config(name: str):
         return world.ood_config()
     if name == "impacts_ood":
         return world.impacts_ood_config()
-    raise ValueError(f"unknown world {name!r} (impacts, full, recorded, ood, impacts_ood)")
+    raise ValueError(f"unknown world {name!r} (impacts, full, recorded, ood, impacts_ood, each with _look_b)")
 
 
 def open_library(spec: str):

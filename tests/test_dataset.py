@@ -63,3 +63,11 @@ def test_the_recorded_world_by_name_and_its_fallback(monkeypatch, caplog):
     monkeypatch.delattr(world, "recorded_config", raising=False)
     assert world_config("recorded") == world.impacts_config()  # until the preset exists
     assert "recorded_config is not there yet" in caplog.text
+
+
+def test_a_world_named_with_look_b_is_that_world_drawn_in_look_b():
+    from foleyflow.export.dataset import world_config
+
+    a, b = world_config("recorded"), world_config("recorded_look_b")
+    assert (a.look, b.look) == ("a", "b")
+    assert {**vars(a), "look": "b"} == vars(b)  # the same ranges: only the drawing differs

@@ -28,12 +28,20 @@ at ``Event.end``. numpy only: this package never imports torch.
 
 The scene depends only on ``(seed, duration, config)``: the same seed rendered at another fps, frame
 size or sample rate shows and sounds the same events.
+
+Two looks draw the scenes: look A (:mod:`foleyflow.world.render`, flat sprites; what every model trains
+on) and look B (:mod:`foleyflow.world.look_b`: a perspective camera that pans, zooms and shakes over a
+receding floor, shaded and textured solids with cast shadows, silent extra distractors), chosen by
+``WorldConfig.look`` (``look_b_config()``) or ``render_clip(look=...)``. A seed's events and audio are
+the same in both; look B is for testing only (``look_b_clips``: the "test" split's seeds in look B).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,16 +53,24 @@ from .events import CLASSES, FOLEY_CLASSES, FOLEY_KINDS, KINDS, MATERIALS, Event
 from .render import render
 from .scene import Motor, Scene, SceneObject, sample_scene
 from .synth import impact_sound
-from .world_config import WorldConfig, impacts_config, impacts_ood_config, ood_config, recorded_config
+from .world_config import (
+    WorldConfig,
+    impacts_config,
+    impacts_ood_config,
+    look_b_config,
+    ood_config,
+    recorded_config,
+)
 
 if TYPE_CHECKING:
     from .voicing import Voicer
 
 __all__ = [
     "CLASSES", "FOLEY_CLASSES", "KINDS", "MATERIALS", "Clip", "Event", "WorldConfig", "clip_label", "event_class",
-    "frame_count", "frame_times", "impact_sound", "impacts_config", "impacts_ood_config", "ood_config",
-    "recorded_config", "render_clip", "split_seeds",
+    "frame_count", "frame_times", "impact_sound", "impacts_config", "impacts_ood_config", "look_b_clips",
+    "look_b_config", "ood_config", "recorded_config", "render_clip", "split_seeds",
 ]
+LOOKS: tuple[str, ...] = ("a", "b")  # look A: world.render; look B: world.look_b
 
 
 @dataclass
@@ -132,9 +148,14 @@ def _synthesize(scene: Scene, n: int, sample_rate: int, cfg: WorldConfig, audio_
 
 
 def render_clip(seed: int, duration: float = 4.0, fps: Fraction = Fraction(25), size: int = 64,
-                sample_rate: int = 16000, config: WorldConfig | None = None, voicer: Voicer | None = None) -> Clip:
+                sample_rate: int = 16000, config: WorldConfig | None = None, voicer: Voicer | None = None,
+                look: str | None = None, texture_dir: str | Path | None = None) -> Clip:
     """Simulate the scene of ``seed`` and render it: frames, audio and the exact event list. With a
-    ``voicer`` (:class:`foleyflow.world.voicing.Voicer`), impacts are sounded by library recordings."""
+    ``voicer`` (:class:`foleyflow.world.voicing.Voicer`), impacts are sounded by library recordings.
+
+    ``look`` ("a" or "b"; default: ``config.look``) chooses how the frames are drawn; only the frames
+    differ. ``texture_dir`` (look B only, optional) is a folder of ``.npy`` or ``.png`` images that look B
+    uses for its walls and floors instead of its procedural ones."""
     if isinstance(fps, float):
         raise TypeError("fps must be a Fraction (e.g. Fraction(30000, 1001)) or an int, not a float")
     fps = Fraction(fps)
@@ -147,18 +168,40 @@ def render_clip(seed: int, duration: float = 4.0, fps: Fraction = Fraction(25), 
     if sample_rate < 1000:
         raise ValueError(f"sample_rate too low: {sample_rate}")
     cfg = config if config is not None else WorldConfig()
+    look = cfg.look if look is None else look
+    if look not in LOOKS:
+        raise ValueError(f"unknown look {look!r}; expected one of {LOOKS}")
     # independent of the scene's streams; the first two are the first world's
     video_rng, audio_rng, cont_rng = np.random.default_rng(seed).spawn(3)
     scene = sample_scene(seed, duration, cfg)
 
     times = frame_times(frame_count(duration, fps), fps)
-    frames = render(scene, times, size, video_rng, float(1 / fps))
+    if look == "a":
+        frames = render(scene, times, size, video_rng, float(1 / fps))
+    else:  # its own choices from their own stream of the seed; the frame stream only for the sensor noise
+        from .look_b import render_b
+
+        look_rng = np.random.default_rng([seed, 11])
+        frames = render_b(scene, times, size, float(duration), look_rng, video_rng, texture_dir)
     if voicer is not None and voicer.sample_rate != sample_rate:
         raise ValueError(f"the voicer reads its recordings at {voicer.sample_rate} Hz, the clip is {sample_rate} Hz")
     sources: dict[int, tuple[str, ...]] = {}
     audio = _synthesize(scene, round(duration * sample_rate), sample_rate, cfg, audio_rng, cont_rng, voicer, sources)
     return Clip(frames, fps, audio.astype(np.float32), sample_rate, list(scene.events), float(duration), seed,
                 list(scene.names), sources)
+
+
+def look_b_clips(n: int, config: WorldConfig | None = None, split: str = "test", **kwargs: object,
+                 ) -> Iterator[Clip]:
+    """The first ``n`` seeds of ``split`` (default "test": look B is never trained on) rendered in look B,
+    one clip at a time: ``config`` (default: the full world) with ``look="b"``; ``kwargs`` go to
+    ``render_clip`` (duration, fps, size, sample_rate, voicer, texture_dir). The same seeds rendered with
+    ``config`` in look A hold the same events and audio, so the two looks pair clip for clip."""
+    if split == "train":
+        raise ValueError("look B is for testing only: it is never rendered for the train split")
+    cfg = look_b_config(config)
+    for seed in split_seeds(split, n):
+        yield render_clip(seed, config=cfg, **kwargs)  # type: ignore[arg-type]
 
 
 _SPLIT_BASE = {"train": 0, "val": 1_000_000_000, "test": 2_000_000_000, "ood": 3_000_000_000}

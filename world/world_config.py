@@ -1,7 +1,7 @@
 """Parameters of the synthetic Foley world: the full default world, the first (impacts-only) world, the
 out-of-distribution world, and the recorded-library world (impacts plus the Foley kinds a sound library
-has: steps, doors, breaking glass, digging, clashing blades). Ranges are inclusive (low, high) pairs
-drawn uniformly per scene."""
+has: steps, doors, breaking glass, digging, clashing blades); and look B (``look_b_config``), any of them
+drawn another way. Ranges are inclusive (low, high) pairs drawn uniformly per scene."""
 
 from __future__ import annotations
 
@@ -118,6 +118,9 @@ class WorldConfig:
     shutter: tuple[float, float] = (0.0, 0.6)  # exposure, fraction of the frame interval (motion blur)
     compression_probability: float = 0.3  # frames go through block-DCT (JPEG-like) compression
     compression_quality: tuple[float, float] = (35.0, 90.0)
+    look: str = "a"  # how the scenes are drawn: "a" (world.render: flat sprites, what training sees) or "b"
+    # (world.look_b: perspective, shaded solids, a moving camera; for testing only, never trained on).
+    # It changes the pictures only: the scene, its events and its audio are the same in both looks.
     # --- sound ---
     detune: float = 0.005  # per-impact random detuning of the modes (relative)
     audio_noise: tuple[float, float] = (0.0, 0.003)  # rms of faint pink background noise
@@ -207,3 +210,11 @@ def recorded_config() -> WorldConfig:
     screen at its exact time (a foot on the floor, the door in its frame, the glass on the floor, the
     blade in the ground, the two blades touching)."""
     return replace(WorldConfig(), classes=MATERIALS + FOLEY_KINDS)
+
+
+def look_b_config(base: WorldConfig | None = None) -> WorldConfig:
+    """``base`` (default: the full world, ``WorldConfig()``) drawn in look B (:mod:`foleyflow.world.look_b`):
+    the same scenes, events and audio seed for seed, seen through a perspective camera that pans, zooms
+    and shakes, as shaded and textured solids casting shadows. Never trained on: render the "test"
+    split's seeds with it (``world.look_b_clips``) to measure how a model trained on look A transfers."""
+    return replace(base if base is not None else WorldConfig(), look="b")
