@@ -1129,9 +1129,7 @@ def _clash_tubes(c: Clash, times: np.ndarray, z: float) -> list[_Tubes]:
     px, py = c.pivot
     tipx, tipy = c.swung(times)
     ax, ay, bx, by = c.held(times)
-    wx, wy = c.held_b[0] - c.held_a[0], c.held_b[1] - c.held_a[1]
-    n = math.hypot(wx, wy)
-    wx, wy = wx / n, wy / n
+    wx, wy = c.held_axis()
     grip = 0.13
     mat = "metal" if c.material == "metal" else "wood"
     segs = [(ax, ay, ax - wx * grip, ay - wy * grip), (ax, ay, bx, by),
@@ -1215,6 +1213,15 @@ def _draw_motor(frames: np.ndarray, cam: _Cam, lt: _Light, mo: Motor, z: float, 
 # ----------------------------------------------------------------------------------------------
 
 
+def _texels(img: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """An image tiled over surface coordinates (one tile per unit of ``u`` across, ``v`` down), a
+    little darker than the image (the procedural textures' range)."""
+    h, w, _ = img.shape
+    iy = np.floor(v * h).astype(np.int64) % h
+    ix = np.floor(u * w).astype(np.int64) % w
+    return img[iy, ix] * np.float32(0.9)
+
+
 def _floor_albedo(lb: LookB, gx: np.ndarray, gz: np.ndarray, foot: np.ndarray) -> np.ndarray:
     tl = lb.tiles
     sc, seed, kind = lb.scale, lb.seed, lb.floor_kind
@@ -1222,11 +1229,7 @@ def _floor_albedo(lb: LookB, gx: np.ndarray, gz: np.ndarray, foot: np.ndarray) -
     c2 = lb.second_colour.astype(np.float32)
     mix = None
     if lb.floor_image is not None:
-        img = load_texture(lb.floor_image)
-        h, w, _ = img.shape
-        iy = np.floor(gz / sc * h).astype(np.int64) % h
-        ix = np.floor(gx / sc * w).astype(np.int64) % w
-        return img[iy, ix] * np.float32(0.9)
+        return _texels(load_texture(lb.floor_image), gx / sc, gz / sc)
     if kind == "planks":
         pw, pl = 0.16 * sc, 1.2 * sc
         i = np.floor(gx / pw)
@@ -1292,11 +1295,7 @@ def _wall_albedo(lb: LookB, wx: np.ndarray, wy: np.ndarray, foot: float) -> np.n
     c2 = lb.second_colour.astype(np.float32)
     mix = None
     if lb.wall_image is not None:
-        img = load_texture(lb.wall_image)
-        h, w, _ = img.shape
-        iy = np.floor(-wy / (1.5 * sc) * h).astype(np.int64) % h
-        ix = np.floor(wx / (1.5 * sc) * w).astype(np.int64) % w
-        out = img[iy, ix] * np.float32(0.9)
+        out = _texels(load_texture(lb.wall_image), wx / (1.5 * sc), -wy / (1.5 * sc))
     else:
         if kind == "brick":
             bh = 0.085 * sc

@@ -906,9 +906,7 @@ def _clash_shapes(c: Clash, ts: np.ndarray) -> list[_Shape]:
     px, py = c.pivot
     tipx, tipy = c.swung(ts)
     ax, ay, bx, by = c.held(ts)
-    wx, wy = c.held_b[0] - c.held_a[0], c.held_b[1] - c.held_a[1]
-    n = math.hypot(wx, wy)
-    wx, wy = wx / n, wy / n
+    wx, wy = c.held_axis()
     grip = 0.13
     metal = c.material == "metal"
     out: list[_Shape] = [

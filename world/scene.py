@@ -622,6 +622,12 @@ class Clash:
         c, s = self.push
         return (self.held_a[0] + c * g, self.held_a[1] + s * g, self.held_b[0] + c * g, self.held_b[1] + s * g)
 
+    def held_axis(self) -> tuple[float, float]:
+        """The held blade's unit axis, grip end to tip (it moves without turning: ``held``)."""
+        wx, wy = self.held_b[0] - self.held_a[0], self.held_b[1] - self.held_a[1]
+        n = math.hypot(wx, wy)
+        return wx / n, wy / n
+
 
 FoleyActor = Walker | Door | Breakable | Shovel | Clash
 
