@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-DEFAULT_ORDER = ("data", "audio_mae", "video_mae", "align", "flow", "vocoder")
+DEFAULT_ORDER = ("data", "audio_mae", "video_mae", "align", "envelope", "flow", "vocoder")
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--library", help="with --recorded: the sound library (default: $FOLEYFLOW_CACHE/library)")
     v.add_argument("--sound-classifier", help="with --recorded: a checkpoint of export.eval.sound_classifier "
                    "(trained on the library's training recordings only) for class accuracy and Frechet distance")
+    v.add_argument("--look", default="a",
+                   help="with --recorded: how the clips are drawn, a (the look trained on), b (perspective, "
+                        "shaded, a moving camera: never trained on) or both (a,b); default a")
     g = v.add_argument_group("videos with their own sound (--videos DIR, instead of synthetic clips)")
     g.add_argument("--videos", metavar="DIR",
                    help="score each package's take for every video in DIR (.mp4 .mov .mkv .avi .webm .m4v) against "
@@ -135,12 +138,18 @@ def _eval_recorded(args: argparse.Namespace) -> int:
 
     library = Path(args.library or default_library())
     clf = Path(args.sound_classifier) if args.sound_classifier else None
+    looks = [x.strip() for x in args.look.split(",") if x.strip()]
+    bad = [x for x in looks if x not in ("a", "b")]
+    if bad or not looks:
+        print(f"foleyflow: error: --look {args.look!r}: expected a, b or a,b", file=sys.stderr)
+        return 2
     results = []
     for package in args.packages:
         for split in args.split.split(","):
-            results.append(evaluate_recorded(Path(package), library, clf, split, args.clips, args.steps,
-                                             args.guidance))
-            print(format_recorded(results[-1]))
+            for look in looks:
+                results.append(evaluate_recorded(Path(package), library, clf, split, args.clips, args.steps,
+                                                 args.guidance, look=look))
+                print(format_recorded(results[-1]))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2, default=float))
     return 0

@@ -92,6 +92,23 @@ class FlowConfig(StageConfig):
     prompt_reference: float = 0.35  # ... by another recording of that category (the rest: no prompt)
     prompt_seconds: float = 2.0  # of a reference, from its onset (cut or zero-padded)
     prompt_train_encoder: bool = False  # train the prompt's audio encoder too (else frozen: pool + projection)
+    # the loudness envelope (export.models.flow): a head reads each token's loudness from the video feature
+    # and conditions the flow on it. "" (none), "joint" (the head trains with the flow) or "stage" (the
+    # envelope stage trains the video encoder and the head first; the flow starts from both)
+    envelope: str = ""
+    envelope_weight: float = 1.0  # of the head's squared error against the true loudness, beside the flow's loss
+    envelope_teacher: float = 0.5  # share of conditioned examples whose flow is given the true envelope
+
+
+@dataclass
+class EnvelopeConfig(StageConfig):
+    """The envelope stage (flow.envelope="stage"): the aligned video encoder and a loudness head learn, from
+    the video alone, each token's loudness (export.models.flow.LoudnessHead; squared error against the
+    true one), the audio's k-means clusters beside it (``cluster_weight``, as the flow's cluster term)."""
+
+    cluster_weight: float = 0.1
+    clusters: int = 16
+    cluster_span: int = 1
 
 
 @dataclass
@@ -119,6 +136,7 @@ class TrainConfig:
     flow: FlowConfig = field(default_factory=lambda: FlowConfig(steps=10000, batch_size=16, lr=8e-4, warmup=100,
                                                                 ckpt_every=100, cluster_weight=0.1,
                                                                 cluster_span=1))
+    envelope: EnvelopeConfig = field(default_factory=lambda: EnvelopeConfig(steps=2000, batch_size=16, lr=5e-4))
     vocoder: VocoderConfig = field(default_factory=lambda: VocoderConfig(steps=2000, batch_size=8, lr=1e-3,
                                                                          ckpt_every=100))
     seed: int = 0

@@ -102,10 +102,12 @@ def load_models(ckpt_dir: Path, flow: str) -> tuple[TrainConfig, VideoEncoder, V
     e, a, fc = cfg.encoder, cfg.audio, cfg.flow
     venc = video_encoder(cfg)
     # a flow trained with finetune_video carries its own copy of the video encoder
-    video_state = fck["model"].get("video") or load_checkpoint(ckpt_dir / f"align_{align}.pt")["model"]["video"]
+    video_from = str(fck.get("video_from", f"align_{align}"))  # the encoder a flow with frozen features read
+    video_state = fck["model"].get("video") or load_checkpoint(ckpt_dir / f"{video_from}.pt")["model"]["video"]
     venc.load_state_dict(video_state)
     net = VelocityNet(a.frames_per_token * a.n_mels, e.dim, fc.dim, fc.layers, fc.heads, dynamic=fc.dynamic,
-                      prompt_dim=fc.prompt_dim if fc.prompts else 0)
+                      prompt_dim=fc.prompt_dim if fc.prompts else 0, envelope=bool(fc.envelope),
+                      frames_per_token=a.frames_per_token)
     net.load_state_dict(fck["model"]["net"])
     vck = load_checkpoint(ckpt_dir / "vocoder.pt")
     vcfg = TrainConfig.from_dict(vck["config"]).vocoder

@@ -39,7 +39,7 @@ from .models.encoders import (
     VideoMAEHead,
     span_mask,
 )
-from .models.flow import VelocityNet
+from .models.flow import LoudnessHead, VelocityNet, loudness_target
 from .models.vocoder import Vocoder
 from .prompts import build_prompt_data, category_table, prompt_batch, prompt_encoder
 
@@ -261,6 +261,46 @@ def load_video_encoder(cfg: TrainConfig, workdir: Path, align: str) -> VideoEnco
     return venc.eval()
 
 
+ENVELOPES = ("", "joint", "stage")
+
+
+def envelope_name(align: str) -> str:
+    return f"envelope_{align}"
+
+
+def stage_envelope(cfg: TrainConfig, workdir: Path) -> None:
+    """The aligned video encoder and a loudness head learn each token's loudness from the video alone
+    (flow.envelope="stage"; skipped otherwise): the when and how loud of every sound, the part of the
+    audio the picture fixes. The flow stage then starts from both (export.models.flow)."""
+    if cfg.flow.envelope != "stage":
+        log.info("envelope: skipped (flow.envelope=%r, not 'stage')", cfg.flow.envelope)
+        return
+    ec, align, k = cfg.envelope, cfg.align.method, cfg.audio.frames_per_token
+    data, stats = _train_set(cfg, workdir)
+    _, world = dist_info()
+    venc = load_video_encoder(cfg, workdir, align).train()
+    head = LoudnessHead(cfg.encoder.dim, k)
+    modules: dict[str, nn.Module] = {"video": wrap(venc, world), "head": wrap(head, world)}
+    labels = None
+    if ec.cluster_weight > 0:
+        mel = (data.mel.astype(np.float32) - stats[0]) / stats[1]
+        labels = torch.from_numpy(audio_clusters(mel, k, ec.cluster_span, ec.clusters, seed=cfg.seed)[0])
+        modules["cluster_head"] = wrap(nn.Linear(cfg.encoder.dim, ec.clusters), world)
+
+    def loss_fn(rng: np.random.Generator, step: int) -> torch.Tensor:
+        idx = rng.integers(0, len(data), ec.batch_size)
+        cond = modules["video"](video_batch(data, idx, rng))  # [B, N, D]
+        target = loudness_target(token_batch(data, idx, stats, k), k)  # [B, N, k]
+        loss = (modules["head"](cond) - target).pow(2).mean()
+        if labels is not None:
+            logits = modules["cluster_head"](cond)
+            lab = labels[torch.from_numpy(idx)][:, : logits.shape[1]].flatten()
+            loss = loss + ec.cluster_weight * F.cross_entropy(logits.flatten(0, 1), lab, ignore_index=-1)
+        return loss
+
+    run_stage(envelope_name(align), modules, loss_fn, ec, cfg, workdir, {"mel_stats": list(stats), "align": align})
+
+
 def flow_name(align: str, dynamic: bool) -> str:
     return f"flow_{align}_{'dynamic' if dynamic else 'global'}"
 
@@ -268,24 +308,38 @@ def flow_name(align: str, dynamic: bool) -> str:
 def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
     fc = cfg.flow
     align = cfg.align.method
+    if fc.envelope not in ENVELOPES:
+        raise ValueError(f"flow.envelope={fc.envelope!r}: expected one of {ENVELOPES}")
     data, stats = _train_set(cfg, workdir)
     _, world = dist_info()
     modules: dict[str, nn.Module] = {}
+    # the video encoder (and the loudness head) the flow starts from: the envelope stage's, or the aligned one
+    source = envelope_name(align) if fc.envelope == "stage" else f"align_{align}"
+    if fc.envelope == "stage" and not (workdir / f"{source}.pt").exists():
+        raise FileNotFoundError(f"{workdir / (source + '.pt')}: flow.envelope=stage needs the envelope stage first "
+                                "(--stage envelope)")
+    source_state = load_checkpoint(workdir / f"{source}.pt")["model"]
     if fc.finetune_video:
-        # the aligned encoder trains on with the flow: its features must say *when*, to the token
-        venc = load_video_encoder(cfg, workdir, align).train()
-        modules["video"] = wrap(venc, world)
+        # the encoder trains on with the flow: its features must say *when*, to the token
+        venc = _encoders(cfg)[0]
+        venc.load_state_dict(source_state["video"])
+        modules["video"] = wrap(venc.train(), world)
         feats = None
     else:
-        feats_path = workdir / f"feats_{align}.npy"
+        feats_path = workdir / f"feats_{source}.npy"
         if feats_path.exists():
             feats = np.load(feats_path)
         else:
-            feats = video_features(load_video_encoder(cfg, workdir, align), data)
+            venc = _encoders(cfg)[0]
+            venc.load_state_dict(source_state["video"])
+            feats = video_features(venc.eval(), data)
             np.save(feats_path, feats)
     k, tdim = cfg.audio.frames_per_token, cfg.audio.frames_per_token * cfg.audio.n_mels
     net = VelocityNet(tdim, cfg.encoder.dim, fc.dim, fc.layers, fc.heads, dynamic=fc.dynamic,
-                      prompt_dim=fc.prompt_dim if fc.prompts else 0)
+                      prompt_dim=fc.prompt_dim if fc.prompts else 0, envelope=bool(fc.envelope), frames_per_token=k)
+    if fc.envelope == "stage":  # the stage's head; frozen with frozen features (then it is a fixed function)
+        net.env_head.load_state_dict(source_state["head"])
+        net.env_head.requires_grad_(fc.finetune_video)
     net_w = wrap(net, world)
     modules["net"] = net_w
     prompts, prompt_extra = None, {}
@@ -325,15 +379,26 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         lengths = np.where(rng.random(b) < fc.prefix_prob, rng.integers(1, max(2, min(max_prefix, 3 * n // 4)), b), 0)
         ctx_mask = (torch.arange(n)[None] < torch.from_numpy(lengths)[:, None]).float()[..., None]  # [B, N, 1]
         uncond = torch.from_numpy((rng.random(b) < fc.cond_dropout).astype(np.float32))
+        env, env_loss = None, None
+        if fc.envelope:  # the head's estimate, or (teacher) the true loudness; never the truth where uncond
+            net_m = net_w.module if hasattr(net_w, "module") else net_w
+            true_env = loudness_target(x1, k)  # [B, N, k]
+            pred_env = net_m.loudness(cond * (1 - uncond[:, None, None]) + net_m.null * uncond[:, None, None])
+            on_c = (1 - uncond)[:, None, None]
+            env_loss = ((pred_env - true_env).pow(2) * on_c).sum() / (on_c.sum() * n * k).clamp_min(1.0)
+            teach = torch.from_numpy((rng.random(b) < fc.envelope_teacher).astype(np.float32))[:, None, None] * on_c
+            env = true_env * teach + pred_env * (1 - teach)
         if prompts is None:
-            v = net_w(xt, t, cond, x1, ctx_mask, uncond)
+            v = net_w(xt, t, cond, x1, ctx_mask, uncond, None, None, env)
         else:  # none / category / reference per example; uncond drops the prompt with the video
             kinds, cats, refs = prompts.choose(rng, idx, fc.prompt_category, fc.prompt_reference)
             pvec, on = prompt_batch(prompts, kinds, cats, refs, data, modules["prompt_table"],
                                     modules["prompt_encoder"], cfg)
-            v = net_w(xt, t, cond, x1, ctx_mask, uncond, pvec, on)
+            v = net_w(xt, t, cond, x1, ctx_mask, uncond, pvec, on, env)
         w = 1 - ctx_mask
         loss = ((v - (x1 - noise)).pow(2) * w).sum() / (w.sum() * x1.shape[-1])
+        if env_loss is not None and env_loss.requires_grad:  # a frozen head (the stage's) learns nothing here
+            loss = loss + fc.envelope_weight * env_loss
         if labels is not None:
             logits = modules["cluster_head"](cond)  # [B, N, K]
             target = labels[torch.from_numpy(idx)][:, : logits.shape[1]].flatten()
@@ -342,7 +407,8 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         return loss
 
     name = flow_name(align, fc.dynamic)
-    run_stage(name, modules, loss_fn, fc, cfg, workdir, {"mel_stats": list(stats), "align": align, **prompt_extra},
+    run_stage(name, modules, loss_fn, fc, cfg, workdir, {"mel_stats": list(stats), "align": align,
+                                                         "video_from": source, **prompt_extra},
               lr_scale={"video": fc.video_lr_scale})
 
 
@@ -388,6 +454,7 @@ STAGES: dict[str, Callable[[TrainConfig, Path], None]] = {
     "audio_mae": stage_audio_mae,
     "video_mae": stage_video_mae,
     "align": stage_align,
+    "envelope": stage_envelope,
     "flow": stage_flow,
     "vocoder": stage_vocoder,
 }

@@ -66,3 +66,28 @@ def test_every_row_on_the_same_clips(tiny):
     assert 0 < rows["reference prompt"]["clips_with_a_reference"] <= labelled
     table = recorded.format_recorded(result)
     assert "| category prompt |" in table and "Median share of energy above 8 kHz" in table
+
+
+def test_the_distractor_test_counts_onsets_where_nothing_touches(tiny):
+    """Beside the rows: clips of distractor_config() (silent motion, nothing that touches); the truth's
+    room tone has no onsets, and the figure is onsets per 10 s of the auto takes; look B draws every clip
+    in the other look."""
+    package, lib, clf = tiny
+    result = recorded.evaluate_recorded(package, lib, None, "test", n=3, steps=2, look="b")
+    d = result["distractors"]
+    assert result["look"] == "b" and d["clips"] == 3 and d["seconds"] == pytest.approx(12.0)
+    assert d["real recordings"] == 0.0
+    assert d["auto"] >= 0.0
+    assert "Distractors, no contact (look b, 3 clips" in recorded.format_recorded(result)
+
+
+def test_onsets_per_10s_counts_the_detectors_onsets():
+    rate = 16000
+    clip = recorded.RecordedClip(0, np.zeros((1, 8, 8, 3), np.uint8), np.zeros(10, np.float32), np.zeros(0), "", (),
+                                 2.0)
+    audio = np.zeros(2 * rate, np.float32)
+    for t in (0.5, 1.0, 1.5):  # three clicks in 2 s: 15 per 10 s
+        i = int(t * rate)
+        audio[i:i + 400] = np.exp(-np.arange(400) / 60.0) * np.sin(np.arange(400) * 0.7)
+    assert recorded.onsets_per_10s([audio], rate, [clip]) == pytest.approx(15.0)
+    assert recorded.onsets_per_10s([np.zeros(2 * rate, np.float32)], rate, [clip]) == 0.0

@@ -518,3 +518,21 @@ def test_sources_leave_the_frame_and_go_on_sounding() -> None:
                     assert o.xtrack.speed(np.asarray([e.end + 1e-6]))[0] == 0.0  # ...and silent once still
                 left += bool(np.any((x + o.hw < 0) | (x - o.hw > view_w)))
     assert left >= 2
+
+
+def test_the_distractor_world_moves_silently_and_touches_nothing():
+    """distractor_config(): no sounding source, one to three silent distractors, the recorded world's look
+    and camera; no events, and its audio (the room tone) has no onsets in either look."""
+    from foleyflow.export.eval.onsets import detect_onsets
+    from foleyflow.world.world_config import distractor_config
+
+    cfg = distractor_config()
+    assert not cfg.sources and cfg.distractors == (1, 3)
+    for seed in world.split_seeds("test", 4):
+        sc = scene.sample_scene(seed, 4.0, cfg)
+        assert not sc.events and not sc.objects and not sc.foley
+        assert 1 <= len(sc.distractors) + len(sc.pendulums) <= 3
+        for look in ("a", "b"):
+            clip = world.render_clip(seed, 4.0, Fraction(25), 32, 16000, cfg, look=look)
+            assert clip.events == [] and detect_onsets(clip.audio, 16000).size == 0
+            assert float(np.abs(np.diff(clip.frames.astype(np.float32), axis=0)).mean()) > 0  # something moves

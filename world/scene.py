@@ -1485,7 +1485,10 @@ def sample_scene(seed: int, duration: float, cfg: WorldConfig) -> Scene:
         split = view_w * srng.uniform(0.4, 0.6)
         left, right = ((0.0, split), -1.0), ((split, view_w), 1.0)
         regions = [left, right] if srng.random() < 0.5 else [right, left]
-    _source(b, main, rng, srng, regions[0][0], regions[0][1], True)
+    if not cfg.sources:  # the distractor test: nothing that sounds (world_config.distractor_config)
+        second = None
+    else:
+        _source(b, main, rng, srng, regions[0][0], regions[0][1], True)
     if second is not None:
         before = b.mark()
         main_events = list(b.events)

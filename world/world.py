@@ -55,6 +55,7 @@ from .scene import Motor, Scene, SceneObject, sample_scene
 from .synth import impact_sound
 from .world_config import (
     WorldConfig,
+    distractor_config,
     impacts_config,
     impacts_ood_config,
     look_b_config,
@@ -66,7 +67,8 @@ if TYPE_CHECKING:
     from .voicing import Voicer
 
 __all__ = [
-    "CLASSES", "FOLEY_CLASSES", "KINDS", "MATERIALS", "Clip", "Event", "WorldConfig", "clip_label", "event_class",
+    "CLASSES", "FOLEY_CLASSES", "KINDS", "MATERIALS", "Clip", "Event", "WorldConfig", "clip_label", "distractor_config",
+    "event_class",
     "frame_count", "frame_times", "impact_sound", "impacts_config", "impacts_ood_config", "look_b_clips",
     "look_b_config", "ood_config", "recorded_config", "render_clip", "split_seeds",
 ]

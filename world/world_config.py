@@ -91,6 +91,7 @@ class WorldConfig:
     clash_speed: tuple[float, float] = (3.0, 9.0)  # swung tip speed at contact, world units / s
     clashes: tuple[int, int] = (1, 3)
     # --- silent distractors ---
+    sources: bool = True  # False: no sounding source at all, only what moves silently (distractor_config)
     distractors: tuple[int, int] = (0, 2)  # silent moving things per scene (kinds in distractor_kinds)
     distractor_kinds: tuple[str, ...] = DISTRACTORS
     flicker_probability: float = 0.15  # the light flickers
@@ -210,6 +211,15 @@ def recorded_config() -> WorldConfig:
     screen at its exact time (a foot on the floor, the door in its frame, the glass on the floor, the
     blade in the ground, the two blades touching)."""
     return replace(WorldConfig(), classes=MATERIALS + FOLEY_KINDS)
+
+
+def distractor_config(base: WorldConfig | None = None) -> WorldConfig:
+    """Scenes of ``base`` (default: the recorded world, ``recorded_config()``) with no sounding source: one
+    to three silent distractors (a shape drifting across, a pendulum swinging) before the same wall,
+    floor, light and shaking camera, and nothing that touches anything. The truth's audio is the room
+    tone alone (no onsets): any onset in a take of such a clip is a knock where nothing touches, the
+    precision test of issue 19."""
+    return replace(base if base is not None else recorded_config(), sources=False, distractors=(1, 3))
 
 
 def look_b_config(base: WorldConfig | None = None) -> WorldConfig:

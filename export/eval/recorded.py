@@ -14,6 +14,11 @@ event has none and is left out of the category figures). Rows, all on the same c
   :class:`ReferencePrompt`;
 - ``video shuffled across clips`` (auto): the chance baseline of the timing figures.
 
+Beside the rows, the distractor test (issue 19): as many clips of ``distractor_config()`` (silent
+things moving, a shaking camera, nothing that touches), voiced the same way; the onsets per 10 s of
+the truth (its room tone: none) and of the auto takes. ``look`` draws every clip in look A (trained
+on) or look B (never trained on: the cross-look figures).
+
 Metrics: the onset figures of :func:`foleyflow.export.eval.metrics.evaluate_clips`; class accuracy
 and a Fréchet distance from the independent sound classifier (:mod:`.sound_classifier`, trained only
 on the library's training recordings, never on generated audio); and per category the median share
@@ -62,7 +67,10 @@ def clip_category(events: Sequence[Any], sources: dict[int, tuple[str, ...]], in
     return max(sorted(weight), key=lambda c: weight[c]) if weight else ""
 
 
-def render_recorded_clips(spec: Any, index: Any, split: str, n: int, duration: float = 4.0) -> list[RecordedClip]:
+def render_recorded_clips(spec: Any, index: Any, split: str, n: int, duration: float = 4.0,
+                          config: Any = None) -> list[RecordedClip]:
+    """``n`` clips of ``split`` in the recorded world (``config``, default ``recorded_config()``; e.g. look B
+    or ``distractor_config()``), voiced by the split's recordings, frames at the model's size."""
     from foleyflow.world.world import render_clip, split_seeds
     from foleyflow.world.world_config import recorded_config
 
@@ -74,7 +82,7 @@ def render_recorded_clips(spec: Any, index: Any, split: str, n: int, duration: f
     out = []
     for seed in split_seeds(split, n):
         c = render_clip(seed, duration, Fraction(spec.video_fps), render_size, int(spec.sample_rate),
-                        recorded_config(), voicer=voicer)
+                        recorded_config() if config is None else config, voicer=voicer)
         recs = tuple(sorted({p for paths in c.sources.values() for p in paths}))
         out.append(RecordedClip(seed, downsample(c.frames, spec.frame_size), c.audio.astype(np.float32),
                                 np.array([e.time for e in c.events], np.float64),
@@ -104,10 +112,15 @@ def _generate(model: Backend, clip: RecordedClip, seed: int, steps: int | None, 
 
 
 def evaluate_recorded(package: Path, library: Path, classifier: Path | None, split: str = "test", n: int = 100,
-                      steps: int | None = None, guidance: float | None = None, seed: int = 0) -> dict[str, Any]:
-    """Every row of the module docstring on ``n`` clips of ``split``; returns the rows and per-category
-    figures (JSON-able)."""
+                      steps: int | None = None, guidance: float | None = None, seed: int = 0,
+                      look: str = "a") -> dict[str, Any]:
+    """Every row of the module docstring on ``n`` clips of ``split`` drawn in ``look``, and the distractor
+    test on ``n`` clips of ``distractor_config()`` in the same look; returns the rows, per-category figures
+    and the distractor figures (JSON-able)."""
+    from dataclasses import replace
+
     from foleyflow.library.audio import read_mono
+    from foleyflow.world.world_config import distractor_config, recorded_config
 
     from ..dataset import open_library
     from ..evaluate import log_mel_np
@@ -116,7 +129,7 @@ def evaluate_recorded(package: Path, library: Path, classifier: Path | None, spl
     model = FoleyModel.load(package)
     spec = model.spec
     index = open_library(str(library))
-    clips = render_recorded_clips(spec, index, split, n)
+    clips = render_recorded_clips(spec, index, split, n, config=replace(recorded_config(), look=look))
     rate = int(spec.sample_rate)
     truth = [c.onsets for c in clips]
     refs = [c.audio for c in clips]
@@ -175,9 +188,24 @@ def evaluate_recorded(package: Path, library: Path, classifier: Path | None, spl
     score("video shuffled across clips",
           [_generate(model, clips[i], seed, steps, guidance, frames=clips[j].frames) for i, j in enumerate(perm)],
           OUTPUT_RATE)
-    return {"split": split, "clips": n, "labelled_clips": len(labelled), "steps": steps or spec.default_steps,
-            "guidance": spec.guidance if guidance is None else guidance, "package": str(package),
-            "library": str(library), "categories": dict(sorted(_count(cats).items())), "rows": rows}
+    quiet = render_recorded_clips(spec, index, split, n, config=replace(distractor_config(), look=look))
+    distractors = {"clips": len(quiet), "seconds": float(sum(c.duration for c in quiet)),
+                   "real recordings": onsets_per_10s([c.audio for c in quiet], rate, quiet),
+                   "auto": onsets_per_10s([_generate(model, c, seed, steps, guidance) for c in quiet], OUTPUT_RATE,
+                                          quiet)}
+    log.info("distractors, no contact: %s", distractors)
+    return {"split": split, "look": look, "clips": n, "labelled_clips": len(labelled),
+            "steps": steps or spec.default_steps, "guidance": spec.guidance if guidance is None else guidance,
+            "package": str(package), "library": str(library), "categories": dict(sorted(_count(cats).items())),
+            "rows": rows, "distractors": distractors}
+
+
+def onsets_per_10s(audios: Sequence[np.ndarray], rate: int, clips: Sequence[RecordedClip]) -> float:
+    """Onsets the evaluation's detector finds per 10 s of audio, over all ``audios`` (of ``clips``)."""
+    from .onsets import detect_onsets
+
+    found = sum(len(detect_onsets(a, rate)) for a in audios)
+    return 10.0 * found / max(sum(c.duration for c in clips), 1e-9)
 
 
 def _at48(audio: np.ndarray, rate: int) -> np.ndarray:
@@ -202,6 +230,11 @@ def format_recorded(result: dict[str, Any]) -> str:
     for name, r in result["rows"].items():
         cells = [f"{r[k]:.3f}" if isinstance(r.get(k), float) else str(r.get(k, "")) for k, _ in cols]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    d = result.get("distractors")
+    if d:
+        lines += ["", f"Distractors, no contact (look {result.get('look', 'a')}, {d['clips']} clips, "
+                  f"{d['seconds']:.0f} s): onsets per 10 s, real recordings {d['real recordings']:.2f}, "
+                  f"auto {d['auto']:.2f}"]
     real = result["rows"].get("real recordings", {}).get("band_db", {})
     if real:
         names = [n for n in result["rows"] if n != "real recordings"]

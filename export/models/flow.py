@@ -13,6 +13,15 @@ table, or a reference recording through the prompt encoder, export.models.prompt
 and added to the global condition, so it reaches every token's adaLN; ``prompt_on`` 0 swaps it
 for a learned "no prompt" state (auto: the picture decides), and so does ``uncond`` (classifier-free
 guidance drops the video and the prompt together, as condition dropout trains it).
+
+The loudness envelope (``envelope`` True, Video-Foley's RMS condition, learned end to end): a head reads
+from each token's video feature the loudness of its ``frames_per_token`` mel frames (the mean of the
+normalised log-mel over the bands, the target ``loudness_target`` gives it in training) and the
+envelope conditions that token's adaLN. The flow then only has to voice a loudness it is told, which
+is a simpler, sharper map than voicing the video feature itself: a hit's sound follows one bump of the
+envelope instead of being guessed from the look. Training may pass the true envelope (``env``) on some
+examples so the flow learns to follow it; at run time the head's own estimate is used (``env`` None),
+so the exported graph's inputs are those of a flow without it.
 """
 
 from __future__ import annotations
@@ -25,9 +34,11 @@ from .blocks import AdaLNBlock, timestep_embedding
 
 class VelocityNet(nn.Module):
     def __init__(self, token_dim: int, cond_dim: int, dim: int = 192, layers: int = 4, heads: int = 6,
-                 max_len: int = 128, dynamic: bool = True, prompt_dim: int = 0):
+                 max_len: int = 128, dynamic: bool = True, prompt_dim: int = 0, envelope: bool = False,
+                 frames_per_token: int = 4):
         super().__init__()
-        self.dim, self.dynamic, self.prompt_dim = dim, dynamic, prompt_dim
+        self.dim, self.dynamic, self.prompt_dim, self.envelope = dim, dynamic, prompt_dim, envelope
+        self.frames_per_token = frames_per_token
         self.inp = nn.Linear(2 * token_dim + 1, dim)
         self.pos = nn.Parameter(torch.zeros(1, max_len, dim))
         self.t_mlp = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, dim))
@@ -37,6 +48,9 @@ class VelocityNet(nn.Module):
         if prompt_dim > 0:
             self.prompt_in = nn.Linear(prompt_dim, dim)
             self.prompt_null = nn.Parameter(torch.zeros(1, dim))  # the learned "no prompt" state
+        if envelope:
+            self.env_head = LoudnessHead(cond_dim, frames_per_token)
+            self.env_in = nn.Sequential(nn.Linear(frames_per_token, dim), nn.SiLU(), nn.Linear(dim, dim))
         self.blocks = nn.ModuleList([AdaLNBlock(dim, heads) for _ in range(layers)])
         self.norm = nn.LayerNorm(dim, elementwise_affine=False)
         self.final_mod = nn.Sequential(nn.SiLU(), nn.Linear(dim, 2 * dim))
@@ -48,7 +62,7 @@ class VelocityNet(nn.Module):
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor, ctx: torch.Tensor,
                 ctx_mask: torch.Tensor, uncond: torch.Tensor, prompt: torch.Tensor | None = None,
-                prompt_on: torch.Tensor | None = None) -> torch.Tensor:
+                prompt_on: torch.Tensor | None = None, env: torch.Tensor | None = None) -> torch.Tensor:
         u = uncond[:, None, None]  # [B, 1, 1]
         cond = cond * (1 - u) + self.null * u  # [B, N, D]
         h = self.inp(torch.cat([x, ctx * ctx_mask, ctx_mask], dim=-1))  # [B, N, dim]
@@ -61,7 +75,34 @@ class VelocityNet(nn.Module):
             c = c + (self.prompt_in(prompt) * on + self.prompt_null * (1 - on))[:, None]  # [B, 1, dim]
         if self.dynamic:
             c = c + self.cond_tok(cond.transpose(1, 2)).transpose(1, 2)  # [B, N, dim], per token
+        if self.envelope:
+            c = c + self.env_in(self.loudness(cond) if env is None else env)  # [B, N, dim], per token
         for blk in self.blocks:
             h = blk(h, c)
         shift, scale = self.final_mod(c).chunk(2, dim=-1)
         return self.out(self.norm(h) * (1 + scale) + shift)  # [B, N, P]
+
+    def loudness(self, cond: torch.Tensor) -> torch.Tensor:
+        """The envelope the head reads from video features [B, N, D] (null-swapped ones included): [B, N, k]."""
+        return self.env_head(cond)
+
+
+class LoudnessHead(nn.Module):
+    """Video features [B, N, D] -> the loudness of each token's k mel frames [B, N, k]: a temporal conv of
+    ``kernel`` tokens (a contact reads from the frames around it: the approach and the stop), then a
+    per-token layer. Window-local, so a streaming window computes it from its own features."""
+
+    def __init__(self, cond_dim: int, frames_per_token: int, hidden: int = 128, kernel: int = 5):
+        super().__init__()
+        self.conv = nn.Conv1d(cond_dim, hidden, kernel, padding=kernel // 2)
+        self.out = nn.Sequential(nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, frames_per_token))
+
+    def forward(self, cond: torch.Tensor) -> torch.Tensor:
+        return self.out(self.conv(cond.transpose(1, 2)).transpose(1, 2))
+
+
+def loudness_target(tokens: torch.Tensor, frames_per_token: int) -> torch.Tensor:
+    """Normalised log-mel tokens [B, N, k * M] (time-major) -> their frames' loudness [B, N, k]: the mean over
+    the M bands."""
+    b, n, p = tokens.shape
+    return tokens.reshape(b, n, frames_per_token, p // frames_per_token).mean(dim=-1)
