@@ -264,6 +264,27 @@ def load_video_encoder(cfg: TrainConfig, workdir: Path, align: str) -> VideoEnco
 ENVELOPES = ("", "joint", "stage")
 
 
+def cluster_labels(data: ClipSet, stats: tuple[float, float], k: int, span: int, clusters: int, seed: int,
+                   onset: float | None = None) -> torch.Tensor:
+    """Every training token's k-means cluster of the audio [N, T] (export.clusters; -1: unlabelled)."""
+    mel = (data.mel.astype(np.float32) - stats[0]) / stats[1]
+    labels = audio_clusters(mel, k, span, clusters, seed=seed, onset=onset)[0]
+    counts = np.bincount(labels.ravel()[labels.ravel() >= 0], minlength=clusters)
+    log.info("audio clusters: %d, labelled tokens %d of %d, per cluster %s", clusters, counts.sum(), labels.size,
+             counts.tolist())
+    return torch.from_numpy(labels)
+
+
+def cluster_loss(head: nn.Module, cond: torch.Tensor, labels: torch.Tensor, idx: np.ndarray) -> torch.Tensor:
+    """Cross-entropy of ``head`` on the video features [B, N, D] against the batch's clusters (0 where a
+    batch holds no labelled token, as onset labels may)."""
+    logits = head(cond)  # [B, N, K]
+    target = labels[torch.from_numpy(idx)][:, : logits.shape[1]].flatten()
+    if not bool((target >= 0).any()):
+        return logits.sum() * 0.0
+    return F.cross_entropy(logits.flatten(0, 1), target, ignore_index=-1)
+
+
 def envelope_name(align: str) -> str:
     return f"envelope_{align}"
 
@@ -283,8 +304,7 @@ def stage_envelope(cfg: TrainConfig, workdir: Path) -> None:
     modules: dict[str, nn.Module] = {"video": wrap(venc, world), "head": wrap(head, world)}
     labels = None
     if ec.cluster_weight > 0:
-        mel = (data.mel.astype(np.float32) - stats[0]) / stats[1]
-        labels = torch.from_numpy(audio_clusters(mel, k, ec.cluster_span, ec.clusters, seed=cfg.seed)[0])
+        labels = cluster_labels(data, stats, k, ec.cluster_span, ec.clusters, cfg.seed)
         modules["cluster_head"] = wrap(nn.Linear(cfg.encoder.dim, ec.clusters), world)
 
     def loss_fn(rng: np.random.Generator, step: int) -> torch.Tensor:
@@ -293,9 +313,7 @@ def stage_envelope(cfg: TrainConfig, workdir: Path) -> None:
         target = loudness_target(token_batch(data, idx, stats, k), k)  # [B, N, k]
         loss = (modules["head"](cond) - target).pow(2).mean()
         if labels is not None:
-            logits = modules["cluster_head"](cond)
-            lab = labels[torch.from_numpy(idx)][:, : logits.shape[1]].flatten()
-            loss = loss + ec.cluster_weight * F.cross_entropy(logits.flatten(0, 1), lab, ignore_index=-1)
+            loss = loss + ec.cluster_weight * cluster_loss(modules["cluster_head"], cond, labels, idx)
         return loss
 
     run_stage(envelope_name(align), modules, loss_fn, ec, cfg, workdir, {"mel_stats": list(stats), "align": align})
@@ -319,10 +337,10 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         raise FileNotFoundError(f"{workdir / (source + '.pt')}: flow.envelope=stage needs the envelope stage first "
                                 "(--stage envelope)")
     source_state = load_checkpoint(workdir / f"{source}.pt")["model"]
+    venc = _encoders(cfg)[0]
+    venc.load_state_dict(source_state["video"])
     if fc.finetune_video:
         # the encoder trains on with the flow: its features must say *when*, to the token
-        venc = _encoders(cfg)[0]
-        venc.load_state_dict(source_state["video"])
         modules["video"] = wrap(venc.train(), world)
         feats = None
     else:
@@ -330,8 +348,6 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         if feats_path.exists():
             feats = np.load(feats_path)
         else:
-            venc = _encoders(cfg)[0]
-            venc.load_state_dict(source_state["video"])
             feats = video_features(venc.eval(), data)
             np.save(feats_path, feats)
     k, tdim = cfg.audio.frames_per_token, cfg.audio.frames_per_token * cfg.audio.n_mels
@@ -342,6 +358,7 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         net.env_head.requires_grad_(fc.finetune_video)
     net_w = wrap(net, world)
     modules["net"] = net_w
+    head_learns = bool(fc.envelope) and any(p.requires_grad for p in net.env_head.parameters())
     prompts, prompt_extra = None, {}
     if fc.prompts:
         prompts = build_prompt_data(cfg, data)
@@ -355,12 +372,8 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         if not fc.finetune_video:
             raise ValueError(f"flow.cluster_weight={fc.cluster_weight} trains the video encoder: it needs "
                              "flow.finetune_video=true (or --set flow.cluster_weight=0 with frozen features)")
-        mel = (data.mel.astype(np.float32) - stats[0]) / stats[1]
         onset = fc.cluster_onset if fc.cluster_onset > 0 else None
-        labels = torch.from_numpy(audio_clusters(mel, k, fc.cluster_span, fc.clusters, seed=cfg.seed, onset=onset)[0])
-        counts = np.bincount(labels.numpy().ravel()[labels.numpy().ravel() >= 0], minlength=fc.clusters)
-        log.info("audio clusters: %d, labelled tokens %d of %d, per cluster %s", fc.clusters, counts.sum(),
-                 labels.numel(), counts.tolist())
+        labels = cluster_labels(data, stats, k, fc.cluster_span, fc.clusters, cfg.seed, onset)
         modules["cluster_head"] = wrap(nn.Linear(cfg.encoder.dim, fc.clusters), world)
     max_prefix = int(data.mel.shape[1] // k) - 1
 
@@ -381,11 +394,11 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         uncond = torch.from_numpy((rng.random(b) < fc.cond_dropout).astype(np.float32))
         env, env_loss = None, None
         if fc.envelope:  # the head's estimate, or (teacher) the true loudness; never the truth where uncond
-            net_m = net_w.module if hasattr(net_w, "module") else net_w
             true_env = loudness_target(x1, k)  # [B, N, k]
-            pred_env = net_m.loudness(cond * (1 - uncond[:, None, None]) + net_m.null * uncond[:, None, None])
+            pred_env = net.loudness(net.conditioned(cond, uncond))
             on_c = (1 - uncond)[:, None, None]
-            env_loss = ((pred_env - true_env).pow(2) * on_c).sum() / (on_c.sum() * n * k).clamp_min(1.0)
+            if head_learns:  # a frozen head (the stage's) learns nothing here
+                env_loss = ((pred_env - true_env).pow(2) * on_c).sum() / (on_c.sum() * n * k).clamp_min(1.0)
             teach = torch.from_numpy((rng.random(b) < fc.envelope_teacher).astype(np.float32))[:, None, None] * on_c
             env = true_env * teach + pred_env * (1 - teach)
         if prompts is None:
@@ -397,13 +410,10 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
             v = net_w(xt, t, cond, x1, ctx_mask, uncond, pvec, on, env)
         w = 1 - ctx_mask
         loss = ((v - (x1 - noise)).pow(2) * w).sum() / (w.sum() * x1.shape[-1])
-        if env_loss is not None and env_loss.requires_grad:  # a frozen head (the stage's) learns nothing here
+        if env_loss is not None:
             loss = loss + fc.envelope_weight * env_loss
         if labels is not None:
-            logits = modules["cluster_head"](cond)  # [B, N, K]
-            target = labels[torch.from_numpy(idx)][:, : logits.shape[1]].flatten()
-            if bool((target >= 0).any()):  # onset labels: a batch may hold no onset at all
-                loss = loss + fc.cluster_weight * F.cross_entropy(logits.flatten(0, 1), target, ignore_index=-1)
+            loss = loss + fc.cluster_weight * cluster_loss(modules["cluster_head"], cond, labels, idx)
         return loss
 
     name = flow_name(align, fc.dynamic)

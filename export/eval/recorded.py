@@ -190,9 +190,8 @@ def evaluate_recorded(package: Path, library: Path, classifier: Path | None, spl
           OUTPUT_RATE)
     quiet = render_recorded_clips(spec, index, split, n, config=replace(distractor_config(), look=look))
     distractors = {"clips": len(quiet), "seconds": float(sum(c.duration for c in quiet)),
-                   "real recordings": onsets_per_10s([c.audio for c in quiet], rate, quiet),
-                   "auto": onsets_per_10s([_generate(model, c, seed, steps, guidance) for c in quiet], OUTPUT_RATE,
-                                          quiet)}
+                   "real recordings": onsets_per_10s([c.audio for c in quiet], rate),
+                   "auto": onsets_per_10s([_generate(model, c, seed, steps, guidance) for c in quiet], OUTPUT_RATE)}
     log.info("distractors, no contact: %s", distractors)
     return {"split": split, "look": look, "clips": n, "labelled_clips": len(labelled),
             "steps": steps or spec.default_steps, "guidance": spec.guidance if guidance is None else guidance,
@@ -200,12 +199,12 @@ def evaluate_recorded(package: Path, library: Path, classifier: Path | None, spl
             "rows": rows, "distractors": distractors}
 
 
-def onsets_per_10s(audios: Sequence[np.ndarray], rate: int, clips: Sequence[RecordedClip]) -> float:
-    """Onsets the evaluation's detector finds per 10 s of audio, over all ``audios`` (of ``clips``)."""
+def onsets_per_10s(audios: Sequence[np.ndarray], rate: int) -> float:
+    """Onsets the evaluation's detector finds per 10 s of audio, over all ``audios`` (at ``rate``)."""
     from .onsets import detect_onsets
 
     found = sum(len(detect_onsets(a, rate)) for a in audios)
-    return 10.0 * found / max(sum(c.duration for c in clips), 1e-9)
+    return 10.0 * found * rate / max(sum(len(a) for a in audios), 1)
 
 
 def _at48(audio: np.ndarray, rate: int) -> np.ndarray:

@@ -38,7 +38,6 @@ class VelocityNet(nn.Module):
                  frames_per_token: int = 4):
         super().__init__()
         self.dim, self.dynamic, self.prompt_dim, self.envelope = dim, dynamic, prompt_dim, envelope
-        self.frames_per_token = frames_per_token
         self.inp = nn.Linear(2 * token_dim + 1, dim)
         self.pos = nn.Parameter(torch.zeros(1, max_len, dim))
         self.t_mlp = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, dim))
@@ -63,8 +62,7 @@ class VelocityNet(nn.Module):
     def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor, ctx: torch.Tensor,
                 ctx_mask: torch.Tensor, uncond: torch.Tensor, prompt: torch.Tensor | None = None,
                 prompt_on: torch.Tensor | None = None, env: torch.Tensor | None = None) -> torch.Tensor:
-        u = uncond[:, None, None]  # [B, 1, 1]
-        cond = cond * (1 - u) + self.null * u  # [B, N, D]
+        cond = self.conditioned(cond, uncond)  # [B, N, D]
         h = self.inp(torch.cat([x, ctx * ctx_mask, ctx_mask], dim=-1))  # [B, N, dim]
         h = h + self.pos[:, : x.shape[1]]
         c = self.t_mlp(timestep_embedding(t, self.dim))[:, None] + self.cond_glob(cond.mean(dim=1))[:, None]
@@ -81,6 +79,11 @@ class VelocityNet(nn.Module):
             h = blk(h, c)
         shift, scale = self.final_mod(c).chunk(2, dim=-1)
         return self.out(self.norm(h) * (1 + scale) + shift)  # [B, N, P]
+
+    def conditioned(self, cond: torch.Tensor, uncond: torch.Tensor) -> torch.Tensor:
+        """Video features [B, N, D] with the rows where ``uncond`` [B] is 1 swapped for the learned null."""
+        u = uncond[:, None, None]  # [B, 1, 1]
+        return cond * (1 - u) + self.null * u
 
     def loudness(self, cond: torch.Tensor) -> torch.Tensor:
         """The envelope the head reads from video features [B, N, D] (null-swapped ones included): [B, N, k]."""
