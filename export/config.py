@@ -35,6 +35,11 @@ class DataConfig:
     # "recorded" (impacts and the Foley kinds a sound library has recordings of; the recorded recipe's)
     library: str = ""  # a sound library (folder, or its foleyflow-index.csv): its recordings voice the
     # world's events, split by file like the clips (train clips hear train recordings only); "": synthesis
+    quiet: float = 0.0  # > 0: this share of n_train more training clips with nothing sounding (the world's
+    # world.distractor_config: things drift and swing, nothing touches; the audio is the room tone), the
+    # negatives that teach motion without contact to stay silent (cache/train_quiet.npz)
+    augment: float = 0.0  # share of each training batch's clips seen through another camera and palette
+    # (export.augment: colour remap, zoom, pan, handheld shake): domain randomisation for looks never trained on
 
 
 @dataclass

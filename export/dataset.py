@@ -159,8 +159,17 @@ def load_set(path: Path) -> ClipSet:
         return ClipSet(z["frames"], z["audio"], z["mel"], json.loads(str(z["events"])), z["seeds"].tolist())
 
 
+def quiet_count(cfg: TrainConfig) -> int:
+    """Training clips with nothing sounding (``DataConfig.quiet`` of ``n_train``)."""
+    if not 0.0 <= cfg.data.quiet <= 1.0:
+        raise ValueError(f"data.quiet={cfg.data.quiet}: expected a share of n_train in 0..1")
+    return round(cfg.data.quiet * cfg.data.n_train)
+
+
 def build_cache(cfg: TrainConfig, workdir: Path) -> dict[str, Path]:
-    """Render (or reuse) the train and val sets; returns their paths."""
+    """Render (or reuse) the train and val sets, and with ``data.quiet`` the quiet training clips
+    ("quiet": seeds after the train set's, drawn by ``world.distractor_config`` of the data's world);
+    returns their paths. A quiet set of another size than the config asks for is rendered again."""
     from foleyflow.world.world import split_seeds
 
     out = {}
@@ -172,7 +181,39 @@ def build_cache(cfg: TrainConfig, workdir: Path) -> dict[str, Path]:
             log.info("rendering %d %s clips", n, split)
             save_set(path, render_set(cfg, split_seeds(split, n), split=split))
         out[split] = path
+    n_quiet = quiet_count(cfg)
+    if n_quiet:
+        path = workdir / "cache" / "train_quiet.npz"
+        if path.exists() and _clips_in(path) == n_quiet:
+            log.info("reusing %s", path)
+        else:
+            from foleyflow.world.world_config import distractor_config
+
+            log.info("rendering %d quiet training clips (nothing sounding)", n_quiet)
+            seeds = split_seeds("train", cfg.data.n_train + n_quiet)[cfg.data.n_train :]
+            base = world_config(cfg.data.world)
+            save_set(path, render_set(cfg, seeds, distractor_config(base) if base is not None else distractor_config(),
+                                      split="train"))
+        out["quiet"] = path
     return out
+
+
+def _clips_in(path: Path) -> int:
+    with np.load(path) as z:
+        return int(z["seeds"].shape[0])
+
+
+def concat_sets(a: ClipSet, b: ClipSet) -> ClipSet:
+    """``a`` then ``b`` as one set (same clip length and front end)."""
+    return ClipSet(np.concatenate([a.frames, b.frames]), np.concatenate([a.audio, b.audio]),
+                   np.concatenate([a.mel, b.mel]), a.events + b.events, a.seeds + b.seeds)
+
+
+def load_train(cfg: TrainConfig, workdir: Path) -> ClipSet:
+    """The training set every stage learns from: the train clips, and the quiet ones with ``data.quiet``."""
+    paths = build_cache(cfg, workdir)
+    data = load_set(paths["train"])
+    return concat_sets(data, load_set(paths["quiet"])) if "quiet" in paths else data
 
 
 def mel_stats(mel: np.ndarray) -> tuple[float, float]:

@@ -15,7 +15,10 @@ and ``FlowConfig.cond_dropout`` drops the video and the prompt together (classif
 Without a library (``DataConfig.library == ""``) the vocabulary is the world's class names (the
 dominant classes of the training clips) and a reference is another training clip of the same class
 (its audio from its first onset). A clip with no category (its dominant class sounded by synthesis
-where a library voices the rest, or no events) trains without a prompt.
+where a library voices the rest) trains without a prompt; a clip where nothing sounds (no events: the
+quiet clips of ``DataConfig.quiet``) is prompted as often as the others, by any category of the
+vocabulary, and its target stays the room tone: a prompt says what a contact sounds like, never that
+there is one.
 
 References are prepared as the runtime prepares a user's (:func:`foleyflow.runtime.prompt.prepare_reference`:
 from the onset, cut or padded to ``prompt_seconds``, peak 1).
@@ -86,6 +89,8 @@ class PromptData:
     samples: int  # of a prepared reference
     waves: np.ndarray | None = None  # float32 [R, samples]: the library's references; None: clips' audio
     sources: list[dict] = field(default_factory=list)  # provenance of the recordings (model.json sound_sources)
+    features: np.ndarray | None = None  # float32 [R, N, dim]: the frozen encoder's tokens of ``waves``
+    silent: np.ndarray | None = None  # bool [N]: clips with no event at all (data.quiet's): any prompt, silence
 
     def choose(self, rng: np.random.Generator, idx: np.ndarray, p_category: float,
                p_reference: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -94,8 +99,12 @@ class PromptData:
         u = rng.random(b)
         pick = rng.random(b)
         kinds, cats, refs = np.zeros(b, np.int64), np.zeros(b, np.int64), np.full(b, -1, np.int64)
+        silent = self.silent is not None and bool(self.silent[idx].any())
+        anyone = rng.integers(0, len(self.vocabulary), b) if silent else None
         for i, clip in enumerate(idx):
             c = int(self.category[clip])
+            if anyone is not None and self.silent is not None and self.silent[clip]:
+                c = int(anyone[i])  # nothing sounds here: whatever the prompt asks for, the take stays silent
             if c < 0 or u[i] >= p_category + p_reference:
                 continue
             kinds[i], cats[i] = CATEGORY, c
@@ -129,6 +138,7 @@ def build_prompt_data(cfg: TrainConfig, data: ClipSet, library=None) -> PromptDa
     if not out.vocabulary:
         raise ValueError("flow.prompts: no training clip has a category to prompt with (no events, or none "
                          "voiced by the library's recordings)")
+    out.silent = np.array([not events for events in data.events], bool)
     counts = np.bincount(out.category[out.category >= 0], minlength=len(out.vocabulary))
     log.info("prompts: %d categories (%s), references per category %s", len(out.vocabulary),
              ", ".join(f"{v} {c}" for v, c in zip(out.vocabulary, counts, strict=True)),
@@ -178,6 +188,19 @@ def _library_prompts(cfg: TrainConfig, data: ClipSet, classes: list[str], n: int
     return PromptData(vocab, category, references, exclude, n, arr, sources)
 
 
+@torch.no_grad()
+def precompute_features(prompts: PromptData, encoder: PromptEncoder, batch: int = 32) -> None:
+    """Fill ``prompts.features`` with the frozen reference encoder's tokens of every library reference
+    (a training step then runs only the pooling and the projection); nothing to do when the encoder
+    trains (``flow.prompt_train_encoder``) or the references are clips' audio (no library)."""
+    if encoder.train_encoder or prompts.waves is None or not len(prompts.waves):
+        return
+    prompts.features = np.concatenate([encoder.features(torch.from_numpy(prompts.waves[i : i + batch])).numpy()
+                                       for i in range(0, len(prompts.waves), batch)]).astype(np.float32)
+    log.info("prompts: reference features of %d recordings computed once %s", len(prompts.waves),
+             tuple(prompts.features.shape))
+
+
 # -- modules -----------------------------------------------------------------------------------------
 def prompt_encoder(cfg: TrainConfig, mel_stats: tuple[float, float], audio_state: dict | None = None) -> PromptEncoder:
     """The reference encoder a config describes, over the audio encoder ``audio_state`` (pretrained)."""
@@ -203,9 +226,13 @@ def prompt_batch(prompts: PromptData, kinds: np.ndarray, cats: np.ndarray, refs:
     is_cat = torch.from_numpy(kinds == CATEGORY)[:, None]  # [B, 1]
     vec = torch.where(is_cat, table(torch.from_numpy(cats)), torch.zeros(()))  # [B, E]
     rows = np.flatnonzero(kinds == REFERENCE)
-    waves = (prompts.reference_waves(refs[rows], data, cfg.audio.sample_rate) if len(rows)
-             else np.zeros((1, prompts.samples), np.float32))
-    encoded = encoder(torch.from_numpy(waves))  # [R, E]
+    if prompts.features is not None:  # the frozen encoder's tokens, computed once (precompute_features)
+        feats = prompts.features[refs[rows]] if len(rows) else np.zeros_like(prompts.features[:1])
+        encoded = encoder(None, torch.from_numpy(feats))  # [R, E]
+    else:
+        waves = (prompts.reference_waves(refs[rows], data, cfg.audio.sample_rate) if len(rows)
+                 else np.zeros((1, prompts.samples), np.float32))
+        encoded = encoder(torch.from_numpy(waves))  # [R, E]
     if len(rows):
         vec = vec.index_put((torch.from_numpy(rows),), encoded)
     else:

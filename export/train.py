@@ -27,9 +27,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .augment import augment_share
 from .clusters import audio_clusters
 from .config import StageConfig, TrainConfig
-from .dataset import ClipSet, build_cache, load_set, log_mel, mel_stats, to_tokens
+from .dataset import ClipSet, build_cache, load_train, log_mel, mel_stats, to_tokens
 from .models.encoders import (
     AudioEncoder,
     AudioMAEHead,
@@ -41,7 +42,7 @@ from .models.encoders import (
 )
 from .models.flow import LoudnessHead, VelocityNet, loudness_target
 from .models.vocoder import Vocoder
-from .prompts import build_prompt_data, category_table, prompt_batch, prompt_encoder
+from .prompts import build_prompt_data, category_table, precompute_features, prompt_batch, prompt_encoder
 
 log = logging.getLogger(__name__)
 
@@ -145,15 +146,17 @@ def run_stage(
 
 
 # -- batches -----------------------------------------------------------------------
-def video_batch(data: ClipSet, idx: np.ndarray, rng: np.random.Generator | None = None) -> torch.Tensor:
-    """uint8 [B, T, S, S, 3] -> float [B, T, 3, S, S] in [0, 1], with light photometric jitter."""
+def video_batch(data: ClipSet, idx: np.ndarray, rng: np.random.Generator | None = None,
+                augment: float = 0.0) -> torch.Tensor:
+    """uint8 [B, T, S, S, 3] -> float [B, T, 3, S, S] in [0, 1], with light photometric jitter (with ``rng``),
+    and ``augment`` of the clips through another camera and palette (export.augment)."""
     x = torch.from_numpy(data.frames[idx]).float().div_(255.0).permute(0, 1, 4, 2, 3)
     if rng is not None:
         b = len(idx)
         gain = torch.from_numpy(rng.uniform(0.8, 1.2, (b, 1, 1, 1, 1))).float()
         bias = torch.from_numpy(rng.uniform(-0.08, 0.08, (b, 1, 1, 1, 1))).float()
         noise = torch.from_numpy(rng.standard_normal(x.shape, dtype=np.float32) * rng.uniform(0, 0.03))
-        x = (x * gain + bias + noise).clamp_(0, 1)
+        x = augment_share((x * gain + bias + noise).clamp_(0, 1), rng, augment)
     return x
 
 
@@ -180,7 +183,7 @@ def stage_data(cfg: TrainConfig, workdir: Path) -> None:
 
 
 def _train_set(cfg: TrainConfig, workdir: Path) -> tuple[ClipSet, tuple[float, float]]:
-    data = load_set(build_cache(cfg, workdir)["train"])
+    data = load_train(cfg, workdir)
     return data, mel_stats(data.mel)
 
 
@@ -209,7 +212,7 @@ def stage_video_mae(cfg: TrainConfig, workdir: Path) -> None:
 
     def loss_fn(rng: np.random.Generator, step: int) -> torch.Tensor:
         idx = rng.integers(0, len(data), sc.batch_size)
-        frames = video_batch(data, idx, rng)
+        frames = video_batch(data, idx, rng, cfg.data.augment)
         mask = span_mask(len(idx), frames.shape[1], 0.5, 2)
         return head.loss(enc_w(frames, mask), frames, mask)
 
@@ -225,6 +228,7 @@ def stage_align(cfg: TrainConfig, workdir: Path) -> None:
     venc.load_state_dict(load_checkpoint(workdir / "video_mae.pt")["model"]["encoder"])
     aenc.load_state_dict(load_checkpoint(workdir / "audio_mae.pt")["model"]["encoder"])
     name = f"align_{ac.method}"
+    forget_features(workdir, name)
     if ac.method == "none":
         save_checkpoint(workdir / f"{name}.pt", {"model": {"video": venc.state_dict(), "audio": aenc.state_dict()},
                                                  "step": 0, "config": cfg.to_dict(), "stage": name})
@@ -236,7 +240,7 @@ def stage_align(cfg: TrainConfig, workdir: Path) -> None:
 
     def loss_fn(rng: np.random.Generator, step: int) -> torch.Tensor:
         idx = rng.integers(0, len(data), ac.batch_size)
-        frames = video_batch(data, idx, rng)
+        frames = video_batch(data, idx, rng, cfg.data.augment)
         tok = token_batch(data, idx, stats, cfg.audio.frames_per_token)
         vf = v_w(frames)  # [B, T, dim]
         if ac.method == "masked":
@@ -253,6 +257,12 @@ def video_features(venc: VideoEncoder, data: ClipSet, batch: int = 32) -> np.nda
     out = [venc(video_batch(data, np.arange(i, min(i + batch, len(data))))).numpy()
            for i in range(0, len(data), batch)]
     return np.concatenate(out).astype(np.float32)  # [N, T, D]
+
+
+def forget_features(workdir: Path, source: str) -> None:
+    """Remove the flow stage's cached video features of ``source`` (a stage that retrains that encoder
+    makes them stale; the flow computes them again)."""
+    (workdir / f"feats_{source}.npy").unlink(missing_ok=True)
 
 
 def load_video_encoder(cfg: TrainConfig, workdir: Path, align: str) -> VideoEncoder:
@@ -297,6 +307,7 @@ def stage_envelope(cfg: TrainConfig, workdir: Path) -> None:
         log.info("envelope: skipped (flow.envelope=%r, not 'stage')", cfg.flow.envelope)
         return
     ec, align, k = cfg.envelope, cfg.align.method, cfg.audio.frames_per_token
+    forget_features(workdir, envelope_name(align))
     data, stats = _train_set(cfg, workdir)
     _, world = dist_info()
     venc = load_video_encoder(cfg, workdir, align).train()
@@ -309,7 +320,7 @@ def stage_envelope(cfg: TrainConfig, workdir: Path) -> None:
 
     def loss_fn(rng: np.random.Generator, step: int) -> torch.Tensor:
         idx = rng.integers(0, len(data), ec.batch_size)
-        cond = modules["video"](video_batch(data, idx, rng))  # [B, N, D]
+        cond = modules["video"](video_batch(data, idx, rng, cfg.data.augment))  # [B, N, D]
         target = loudness_target(token_batch(data, idx, stats, k), k)  # [B, N, k]
         loss = (modules["head"](cond) - target).pow(2).mean()
         if labels is not None:
@@ -345,9 +356,8 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         feats = None
     else:
         feats_path = workdir / f"feats_{source}.npy"
-        if feats_path.exists():
-            feats = np.load(feats_path)
-        else:
+        feats = np.load(feats_path) if feats_path.exists() else None
+        if feats is None or len(feats) != len(data):  # none yet, or of another training set (data.quiet)
             feats = video_features(venc.eval(), data)
             np.save(feats_path, feats)
     k, tdim = cfg.audio.frames_per_token, cfg.audio.frames_per_token * cfg.audio.n_mels
@@ -364,7 +374,9 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         prompts = build_prompt_data(cfg, data)
         audio_state = load_checkpoint(workdir / f"align_{align}.pt")["model"]["audio"]
         modules["prompt_table"] = wrap(category_table(cfg, len(prompts.vocabulary)), world)
-        modules["prompt_encoder"] = wrap(prompt_encoder(cfg, stats, audio_state), world)
+        reference_encoder = prompt_encoder(cfg, stats, audio_state)
+        precompute_features(prompts, reference_encoder)
+        modules["prompt_encoder"] = wrap(reference_encoder, world)
         prompt_extra = {"vocabulary": list(prompts.vocabulary), "sound_sources": prompts.sources,
                         "prompt_samples": prompts.samples}
     labels = None
@@ -382,7 +394,7 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         idx = rng.integers(0, len(data), b)
         x1 = token_batch(data, idx, stats, k)  # [B, N, P]
         if feats is None:
-            cond = modules["video"](video_batch(data, idx, rng))  # [B, N, D]
+            cond = modules["video"](video_batch(data, idx, rng, cfg.data.augment))  # [B, N, D]
         else:
             cond = torch.from_numpy(feats[idx])  # [B, N, D]
         noise = torch.randn_like(x1)

@@ -71,3 +71,33 @@ def test_a_world_named_with_look_b_is_that_world_drawn_in_look_b():
     a, b = world_config("recorded"), world_config("recorded_look_b")
     assert (a.look, b.look) == ("a", "b")
     assert {**vars(a), "look": "b"} == vars(b)  # the same ranges: only the drawing differs
+
+
+def test_quiet_training_clips_are_rendered_beside_the_train_set_and_join_it(tmp_path):
+    """DataConfig.quiet: that share of n_train more training clips where nothing sounds (no events, the
+    room tone only: quiet audio), on seeds after the train set's; every stage's training set is both."""
+    import pytest
+
+    from foleyflow.export.dataset import build_cache, load_set, load_train
+
+    cfg = TrainConfig().override(["data.n_train=4", "data.n_val=1", "data.quiet=0.5"])
+    paths = build_cache(cfg, tmp_path)
+    quiet, train = load_set(paths["quiet"]), load_set(paths["train"])
+    assert len(quiet) == 2 and len(train) == 4
+    assert quiet.events == [[], []] and all(train.events)  # nothing sounds in a quiet clip
+    assert set(quiet.seeds).isdisjoint(train.seeds)
+    assert float(np.abs(quiet.audio.astype(np.float32)).max()) < float(np.abs(train.audio.astype(np.float32)).max())
+    assert (np.diff(quiet.frames.astype(np.int16), axis=1) != 0).any()  # ... but something moves
+    both = load_train(cfg, tmp_path)
+    assert len(both) == 6 and both.seeds == train.seeds + quiet.seeds
+    np.testing.assert_array_equal(both.mel[4:], quiet.mel)
+    stamp = paths["quiet"].stat().st_mtime_ns
+    build_cache(cfg, tmp_path)
+    assert paths["quiet"].stat().st_mtime_ns == stamp  # reused
+    cfg.data.quiet = 0.25  # another share: rendered again, to the size asked for
+    assert len(load_set(build_cache(cfg, tmp_path)["quiet"])) == 1
+    cfg.data.quiet = 0.0
+    assert "quiet" not in build_cache(cfg, tmp_path) and len(load_train(cfg, tmp_path)) == 4
+    cfg.data.quiet = 1.5
+    with pytest.raises(ValueError, match="data.quiet"):
+        build_cache(cfg, tmp_path)

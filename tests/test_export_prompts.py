@@ -139,3 +139,42 @@ def test_a_batch_runs_both_prompt_modules_whatever_was_drawn():
         assert table.table.weight.grad is not None and enc.proj.weight.grad is not None
         if kinds[0] == CATEGORY:
             torch.testing.assert_close(vec[0], table(torch.tensor([0]))[0])
+
+
+def test_a_clip_where_nothing_sounds_is_prompted_by_any_category():
+    """A quiet training clip (no events) is prompted as often as the others, by every category in turn:
+    its target stays silent, so a prompt says what a contact sounds like, never that there is one."""
+    data = load_set(prompt_workdir() / "cache" / "train.npz")
+    p = build_prompt_data(prompt_config(), data)
+    assert p.silent is not None and not p.silent.any()  # every tiny clip has events
+    p.silent = np.zeros(len(data), bool)
+    p.silent[0] = True
+    rng = np.random.default_rng(0)
+    kinds, cats, _ = p.choose(rng, np.zeros(400, np.int64), 0.5, 0.0)
+    assert 0.4 < (kinds == CATEGORY).mean() < 0.6
+    assert set(cats[kinds == CATEGORY]) == set(range(len(p.vocabulary)))
+
+
+def test_precomputed_reference_features_give_the_same_prompts_as_the_waves():
+    """With a frozen reference encoder the flow stage encodes the library's references once
+    (precompute_features); the prompt vectors are those of encoding the waves at every step."""
+    from foleyflow.export.prompts import category_table, precompute_features, prompt_batch, prompt_encoder
+
+    wd = library_prompt_workdir()
+    cfg = prompt_config((f"data.library={wd / 'library'}",))
+    data = load_set(wd / "cache" / "train.npz")
+    p = build_prompt_data(cfg, data)
+    torch.manual_seed(0)
+    enc, table = prompt_encoder(cfg, (0.0, 1.0)), category_table(cfg, len(p.vocabulary))
+    kinds, cats, refs = p.choose(np.random.default_rng(1), np.arange(len(data)), 0.3, 0.7)
+    assert (kinds == REFERENCE).any()
+    by_wave, on = prompt_batch(p, kinds, cats, refs, data, table, enc, cfg)
+    precompute_features(p, enc)
+    assert p.features is not None and len(p.features) == len(p.waves)
+    by_feats, on2 = prompt_batch(p, kinds, cats, refs, data, table, enc, cfg)
+    torch.testing.assert_close(by_feats, by_wave, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(on2, on)
+    trained = prompt_config((f"data.library={wd / 'library'}", "flow.prompt_train_encoder=true"))
+    q = build_prompt_data(trained, data)
+    precompute_features(q, prompt_encoder(trained, (0.0, 1.0)))
+    assert q.features is None  # an encoder that trains must see the waves

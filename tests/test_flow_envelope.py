@@ -123,6 +123,13 @@ def test_the_envelope_stage_trains_encoder_and_head_and_the_flow_starts_from_bot
     _, venc, _, _, _ = load_models(tmp_path, "flow_masked_dynamic")
     for k, v in venc.state_dict().items():
         torch.testing.assert_close(v, env["video"][k])
+    feats = tmp_path / "feats_envelope_masked.npy"  # the frozen features, cached for the next flow run
+    assert np.load(feats).shape[:2] == (cfg.data.n_train, 100)
+    np.save(feats, np.zeros((1, 100, cfg.encoder.dim), np.float32))  # of another training set: recomputed
+    STAGES["flow"](cfg, tmp_path)
+    assert np.load(feats).shape[0] == cfg.data.n_train
+    STAGES["envelope"](cfg, tmp_path)  # the encoder trains again: its cached features are stale
+    assert not feats.exists()
 
 
 def test_the_envelope_stage_is_skipped_unless_asked(tmp_path):

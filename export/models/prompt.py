@@ -77,8 +77,16 @@ class PromptEncoder(nn.Module):
         tokens = mel[:, : n * self.k].reshape(b, n, self.k * m)  # [B, N, k * n_mels]
         return self.encoder(tokens)
 
-    def forward(self, wave: torch.Tensor) -> torch.Tensor:
-        if self.train_encoder:
+    def forward(self, wave: torch.Tensor | None = None, features: torch.Tensor | None = None) -> torch.Tensor:
+        """``wave`` [B, L], or (training, frozen encoder) ``features``: :meth:`features` of the waves, computed
+        once beforehand, so that a training step does not run the encoder again on the same references."""
+        if features is not None:
+            if self.train_encoder:
+                raise ValueError("PromptEncoder: precomputed features with a trained encoder would not train it")
+            h = features
+        elif wave is None:
+            raise ValueError("PromptEncoder: give the wave or its features")
+        elif self.train_encoder:
             h = self.features(wave)
         else:
             with torch.no_grad():
