@@ -31,6 +31,8 @@ def test_the_recorded_recipe(monkeypatch, tmp_path):
     assert cfg.data.world == "recorded" and cfg.data.library == str(tmp_path / "library")
     assert cfg.flow.prompts is True and cfg.flow.prompt_category == cfg.flow.prompt_reference == 0.35
     assert (cfg.flow.steps, cfg.vocoder.steps) == (3000, 1500)  # sized to the 2.5 h budget at 48 kHz
+    assert (cfg.data.quiet, cfg.data.augment) == (0.25, 0.5)  # silent motion; other cameras and palettes
+    assert cfg.flow.envelope == "stage" and not cfg.flow.finetune_video and cfg.flow.cluster_weight == 0.0
     assert cfg.align == TrainConfig().align and cfg.flow.dim == TrainConfig().flow.dim  # the rest: default
     assert recorded_recipe("/lib").data.library == "/lib"
     assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
@@ -78,9 +80,10 @@ def test_the_recorded_recipe_trains_a_48_khz_model_the_runtime_runs_with_prompts
     lib = write_library(tmp_path / "library", per_category=6, rate=48000)
     cfg = recorded_recipe(str(lib)).override([
         *TINY, "data.n_train=4", "data.duration=2.0", "vocoder.crop_frames=50", "flow.prompt_dim=16",
-        "flow.prompt_seconds=0.48", "flow.finetune_video=false", "flow.cluster_weight=0"])
-    for stage in ("data", "audio_mae", "video_mae", "align", "flow", "vocoder"):
+        "flow.prompt_seconds=0.48", "envelope.steps=2", "envelope.batch_size=2", "envelope.clusters=4"])
+    for stage in ("data", "audio_mae", "video_mae", "align", "envelope", "flow", "vocoder"):
         STAGES[stage](cfg, tmp_path)
+    assert (tmp_path / "cache" / "train_quiet.npz").exists() and (tmp_path / "envelope_masked.pt").exists()
     spec = export_package(tmp_path, tmp_path / "package", name="tiny-recorded")
     assert (spec.sample_rate, spec.hop_length, spec.n_mels, spec.token_dim) == (48000, 480, 128, 512)
     assert spec.prompt_samples == 12 * 1920 and spec.vocabulary and spec.training["world"] == "recorded"
