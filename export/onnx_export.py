@@ -115,6 +115,12 @@ def load_models(ckpt_dir: Path, flow: str) -> tuple[TrainConfig, VideoEncoder, V
     voc.load_state_dict(vck["model"]["vocoder"])
     meta = {"align": align, "flow": flow, "mel_stats": list(fck["mel_stats"]), "flow_steps": int(fck["step"]),
             "vocoder_mel_stats": list(vck["mel_stats"])}
+    if not np.allclose(meta["mel_stats"], meta["vocoder_mel_stats"]):
+        # a vocoder trained on another set than the flow (e.g. without data.quiet's clips): it is given the
+        # flow's normalisation, so it maps each input back to its own
+        log.info("vocoder mel stats %s, flow's %s: the vocoder restandardises its input", meta["vocoder_mel_stats"],
+                 meta["mel_stats"])
+        voc.restandardize(tuple(meta["mel_stats"]), tuple(meta["vocoder_mel_stats"]))
     return cfg, venc.eval(), net.eval(), voc.eval(), meta
 
 

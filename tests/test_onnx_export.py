@@ -173,3 +173,29 @@ def test_a_package_trained_with_a_library_names_its_categories_and_sources(tmp_p
     m = FoleyModel.load(tmp_path / "pkg", provider="cpu")
     check_prompt(m.spec, CategoryPrompt(spec.vocabulary[0]))
     assert m.spec == spec
+
+
+def test_a_vocoder_given_another_normalisation_than_its_own_hears_the_same_mel(tmp_path):
+    """A vocoder trained on other clips than the flow (mel stats of its own) restandardises its input: given
+    the flow's normalisation it outputs what it outputs for its own, in PyTorch and once exported."""
+    from foleyflow.export.models.vocoder import Vocoder
+    from foleyflow.export.onnx_export import _export_dft_graph
+
+    torch.manual_seed(0)
+    voc = Vocoder(16, 640, 160, 16, 1).eval()
+    logmel = torch.from_numpy(np.random.default_rng(2).normal(-10.0, 2.4, (2, 30, 16)).astype(np.float32))
+    own, flows = (-9.98, 2.46), (-10.16, 2.28)
+    with torch.no_grad():
+        ref = voc((logmel - own[0]) / own[1])
+        voc.restandardize(flows, own)
+        got = voc((logmel - flows[0]) / flows[1])
+        unadapted = Vocoder(16, 640, 160, 16, 1)
+        unadapted.load_state_dict(voc.state_dict())  # the affine is not saved: a checkpoint stays the same
+        plain = unadapted.eval()((logmel - flows[0]) / flows[1])
+    torch.testing.assert_close(got, ref, atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(plain, ref, atol=1e-3)
+    dyn = ({0: torch.export.Dim("batch", min=1, max=64), 1: torch.export.Dim("f", min=8, max=4096)},)
+    mel = ((logmel - flows[0]) / flows[1]).numpy()
+    _export_dft_graph(voc, (torch.from_numpy(mel),), ["mel"], ["audio"], dyn, tmp_path / "vocoder.onnx", 640)
+    sess = ort.InferenceSession(str(tmp_path / "vocoder.onnx"), providers=["CPUExecutionProvider"])
+    assert np.abs(sess.run(None, {"mel": mel})[0] - ref.numpy()).max() < 1e-4

@@ -81,7 +81,16 @@ class Vocoder(nn.Module):
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, 2 * (n_fft // 2 + 1))
         self.istft = ISTFTHead(n_fft, hop)
+        # (scale, shift) of the input: the identity unless restandardize() says otherwise; not saved
+        self.register_buffer("input_affine", torch.tensor([1.0, 0.0]), persistent=False)
+
+    def restandardize(self, given: tuple[float, float], trained: tuple[float, float]) -> None:
+        """Take mel normalised with ``given`` (mean, std), e.g. a flow's, while the vocoder was trained on mel
+        normalised with ``trained``: each input is mapped back to the log-mel and normalised as in training."""
+        scale = given[1] / trained[1]
+        self.input_affine = torch.tensor([scale, (given[0] - trained[0]) / trained[1]])
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        mel = mel * self.input_affine[0] + self.input_affine[1]
         x = self.blocks(self.inp(mel.transpose(1, 2)))  # [B, dim, F]
         return self.istft(self.head(self.norm(x.transpose(1, 2))))
