@@ -221,7 +221,7 @@ def recorded_recipe(library: str | None = None) -> TrainConfig:
     # steps than the 16 kHz recipe's 10000 and 2000.
     cfg.flow.steps = 3000
     cfg.vocoder.steps = 1500
-    # Timing (issues 18 and 19, docs/RESULTS.md "precision: quiet clips and the envelope stage"): quiet
+    # Timing (issues 18 and 19, docs/RESULTS.md "precision from quiet clips and the envelope stage"): quiet
     # training clips (silent motion) and the camera/colour augmentation; the envelope stage reads each
     # token's loudness from the video, and the flow learns on its frozen features (3.7 flow steps/s here
     # against 1.3 with the encoder trained on). On 100 test clips per look: onset F1 0.59 / 0.47 (A / B),

@@ -6,7 +6,8 @@ envelope model (``flow.envelope=joint|stage``, trained with the true envelope on
 clips, the loudness envelope that each head reads from the video (the ``envelope_masked.pt`` of each
 HEAD workdir: its video encoder and loudness head), or the true one (``oracle``), and scores the takes
 as ``foleyflow eval --recorded`` does: onset F1 / precision / recall at 0.1 s on look A and look B test
-clips, and onsets per 10 s on distractor clips where nothing touches (the truth: none). The flow's own
+clips (``evaluate_clips``: per-clip means, as the eval's rows), and onsets per 10 s on distractor clips
+where nothing touches (``onsets_per_10s``; the truth: none). The flow's own
 video features condition every row; only the envelope differs. PyTorch sampler (the package's steps and
 guidance), the package's vocoder, auto prompt.
 
@@ -41,9 +42,8 @@ def sample(net: torch.nn.Module, cond: torch.Tensor, env: torch.Tensor, token_di
 def main() -> None:
     from foleyflow.export.config import TrainConfig
     from foleyflow.export.dataset import open_library
-    from foleyflow.export.eval.metrics import match_onsets
-    from foleyflow.export.eval.onsets import detect_onsets
-    from foleyflow.export.eval.recorded import render_recorded_clips
+    from foleyflow.export.eval.metrics import evaluate_clips
+    from foleyflow.export.eval.recorded import onsets_per_10s, render_recorded_clips
     from foleyflow.export.evaluate import log_mel_np
     from foleyflow.export.models.flow import LoudnessHead, loudness_target
     from foleyflow.export.onnx_export import load_models
@@ -88,7 +88,7 @@ def main() -> None:
                 return head(henc(frames))
         cells = []
         for name, clips in sets.items():
-            hits = n_pred = n_true = 0
+            audios = []
             for c in clips:
                 frames = torch.from_numpy(c.frames.astype(np.float32) / 255).permute(0, 3, 1, 2)[None]
                 n = frames.shape[1]
@@ -97,15 +97,12 @@ def main() -> None:
                     true = loudness_target(torch.from_numpy(mel[None]).reshape(1, n, -1), k)
                     env = true if read is None else read(frames)
                     x = sample(net, venc(frames), env, spec.token_dim, steps, guidance)
-                audio = model.vocode(x.reshape(1, n * k, -1).numpy())[0]
-                pred = detect_onsets(audio, spec.sample_rate)
-                hits += len(match_onsets(pred, c.onsets, 0.1))
-                n_pred, n_true = n_pred + len(pred), n_true + len(c.onsets)
+                audios.append(model.vocode(x.reshape(1, n * k, -1).numpy())[0])
             if name == "distractors":
-                cells.append(f"{n_pred / sum(c.duration for c in clips) * 10:.1f}")
+                cells.append(f"{onsets_per_10s(audios, int(spec.sample_rate)):.1f}")
             else:
-                prec, rec = hits / max(n_pred, 1), hits / max(n_true, 1)
-                cells += [f"{2 * prec * rec / max(prec + rec, 1e-9):.2f}", f"{prec:.2f}", f"{rec:.2f}"]
+                res = evaluate_clips(audios, [c.onsets for c in clips], None, int(spec.sample_rate))
+                cells += [f"{res['f1']:.2f}", f"{res['precision']:.2f}", f"{res['recall']:.2f}"]
         print(f"| {head_spec} | " + " | ".join(cells) + " |", flush=True)
 
 
