@@ -59,7 +59,7 @@ def _export(args: argparse.Namespace) -> int:
     from .onnx_export import export_package
 
     spec = export_package(args.checkpoints, args.output, args.flow, args.name, args.version, args.steps,
-                          args.guidance)
+                          args.guidance, args.prompt_guidance)
     print(json.dumps(spec.training.get("parity_max_abs_diff", {}), indent=2))
     return 0
 
@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--version", default="0.1.0")
     e.add_argument("--steps", type=int, help="default sampler steps written into model.json")
     e.add_argument("--guidance", type=float, help="default guidance written into model.json")
+    e.add_argument("--prompt-guidance", type=float,
+                   help="a model with sound prompts: the prompt's own default guidance scale (model.json)")
     e.set_defaults(fn=_export)
     v = sub.add_parser("eval", help="evaluate model packages on held-out synthetic clips")
     v.add_argument("packages", nargs="+", help="model package folders")
@@ -117,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--library", help="with --recorded: the sound library (default: $FOLEYFLOW_CACHE/library)")
     v.add_argument("--sound-classifier", help="with --recorded: a checkpoint of export.eval.sound_classifier "
                    "(trained on the library's training recordings only) for class accuracy and Frechet distance")
+    v.add_argument("--prompt-guidance", metavar="G[,G...]",
+                   help="with --recorded: the prompt rows' own guidance scale (default the package's, else "
+                        "--guidance); several, comma-separated, score a pair of prompt rows each")
     v.add_argument("--look", default="a",
                    help="with --recorded: how the clips are drawn, a (the look trained on), b (perspective, "
                         "shaded, a moving camera: never trained on) or both (a,b); default a")
@@ -143,12 +148,22 @@ def _eval_recorded(args: argparse.Namespace) -> int:
     if bad or not looks:
         print(f"foleyflow: error: --look {args.look!r}: expected a, b or a,b", file=sys.stderr)
         return 2
+    try:
+        scales: list[float | None] = [float(g) for g in args.prompt_guidance.split(",")] \
+            if args.prompt_guidance else [None]
+    except ValueError:
+        print(f"foleyflow: error: --prompt-guidance {args.prompt_guidance!r}: expected numbers, comma-separated",
+              file=sys.stderr)
+        return 2
+    if any(g is not None and g < 0 for g in scales):
+        print(f"foleyflow: error: --prompt-guidance {args.prompt_guidance!r}: a scale is 0 or more", file=sys.stderr)
+        return 2
     results = []
     for package in args.packages:
         for split in args.split.split(","):
             for look in looks:
                 results.append(evaluate_recorded(Path(package), library, clf, split, args.clips, args.steps,
-                                                 args.guidance, look=look))
+                                                 args.guidance, look=look, prompt_guidance=scales))
                 print(format_recorded(results[-1]))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2, default=float))

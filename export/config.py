@@ -85,6 +85,7 @@ class FlowConfig(StageConfig):
     context_tokens: int = 25  # at run time: 1 s of the previous segment as context
     default_steps: int = 8  # chosen on the val split: F1 equal to 16 steps
     guidance: float = 4.5  # chosen on the val split (F1 flat from 3 to 8; offsets smallest near here)
+    prompt_guidance: float | None = None  # prompted takes: the prompt's own scale (runtime.stream); None: guidance
     cluster_weight: float = 0.0  # > 0: the video features also predict k-means clusters of the audio (export.clusters)
     clusters: int = 16  # k of those clusters
     cluster_span: int = 6  # tokens of sound (from each token on) a cluster describes
@@ -175,7 +176,12 @@ class TrainConfig:
             target = getattr(self, section) if name else self
             name = name or section
             cur = getattr(target, name)
-            val: Any = (raw.lower() in ("1", "true", "yes")) if isinstance(cur, bool) else type(cur)(raw)
+            if isinstance(cur, bool):
+                val: Any = raw.lower() in ("1", "true", "yes")
+            elif cur is None or getattr(type(target)(), name) is None:  # an optional number (None: unset)
+                val = None if raw.lower() in ("", "none", "null") else float(raw)
+            else:
+                val = type(cur)(raw)
             setattr(target, name, val)
         return self
 

@@ -156,8 +156,9 @@ def _reference_example(rng: np.random.Generator, n: int, rate: int) -> np.ndarra
 
 def export_package(ckpt_dir: str | Path, out: str | Path, flow: str = "flow_masked_dynamic",
                    name: str = "foleyflow-default", version: str = "0.1.0", steps: int | None = None,
-                   guidance: float | None = None) -> ModelSpec:
-    """Export checkpoints to a package; `steps`/`guidance` override the sampler defaults of the config."""
+                   guidance: float | None = None, prompt_guidance: float | None = None) -> ModelSpec:
+    """Export checkpoints to a package; `steps`/`guidance`/`prompt_guidance` override the sampler defaults of
+    the config (``prompt_guidance`` only in a package with sound prompts)."""
     ckpt_dir, out = Path(ckpt_dir), Path(out)
     cfg, venc, net, voc, meta = load_models(ckpt_dir, flow)
     pm = load_prompt_models(ckpt_dir, flow)
@@ -234,7 +235,8 @@ def export_package(ckpt_dir: str | Path, out: str | Path, flow: str = "flow_mask
             graphs["prompt_table"] = gspec("prompt_table.onnx", [("category", ("B",), "int64")],
                                            [("prompt", ("B", fc.prompt_dim))])
             prompt_fields = {"prompt_dim": fc.prompt_dim, "vocabulary": pm.vocabulary,
-                             "sound_sources": tuple(pm.sound_sources)}
+                             "sound_sources": tuple(pm.sound_sources),
+                             "prompt_guidance": fc.prompt_guidance if prompt_guidance is None else prompt_guidance}
             meta["prompts"] = {"category": fc.prompt_category, "reference": fc.prompt_reference,
                                "seconds": pm.samples / a.sample_rate, "train_encoder": fc.prompt_train_encoder}
         mean, std = meta["mel_stats"]

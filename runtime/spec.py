@@ -27,6 +27,8 @@ A package with sound prompts (``prompt_dim`` E > 0; ``vocabulary`` its C categor
 - ``prompt_encoder``: ``wave`` float32 [1, L] (a reference prepared by
   ``runtime.prompt.prepare_reference``: from its onset, L samples at ``sample_rate``, peak 1) -> ``prompt`` [1, E]
 - ``prompt_table``: ``category`` int64 [B] (indices into ``vocabulary``) -> ``prompt`` [B, E]
+- ``prompt_guidance`` (optional): the prompt's own guidance scale for prompted takes (runtime.stream:
+  the picture is guided by ``guidance``, what the prompt adds to it by this); absent or null: ``guidance``
 
 A package without (``prompt_dim`` 0, the default) has neither graph and takes no prompts.
 """
@@ -98,6 +100,7 @@ class ModelSpec:
     crossfade_tokens: int = 20  # a window's first tokens fade in from the previous window's lookahead
     # sound prompts (runtime.prompt): 0 = a package that takes none (auto only)
     prompt_dim: int = 0  # E of the prompt vectors
+    prompt_guidance: float | None = None  # the prompt's own guidance scale (runtime.stream); None: ``guidance``
     vocabulary: tuple[str, ...] = ()  # the categories a CategoryPrompt may name (UCS CatIDs), index = table row
     sound_sources: tuple[dict[str, Any], ...] = ()  # provenance of the recordings it learned from (free-form:
     # source package, license, count)
@@ -132,7 +135,10 @@ class ModelSpec:
 
     # -- JSON ----------------------------------------------------------------
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=False) + "\n"
+        data = asdict(self)
+        if data["prompt_guidance"] is None:  # unset: left out, so runtimes older than the key read the package
+            del data["prompt_guidance"]
+        return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], path: Path | None = None) -> ModelSpec:
@@ -167,6 +173,9 @@ class ModelSpec:
                 fields["sound_sources"] = tuple(sources)
             if not isinstance(fields.get("prompt_dim", 0), int):
                 raise ValueError("prompt_dim must be an integer")
+            pg = fields.get("prompt_guidance")
+            if pg is not None and (isinstance(pg, bool) or not isinstance(pg, int | float)):
+                raise ValueError("prompt_guidance must be a number or null")
             spec = cls(graphs=graphs, **fields)
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelPackageError(f"model.json is malformed: {exc}", path) from exc
@@ -193,6 +202,8 @@ def _check_prompts(spec: ModelSpec, path: Path | None) -> None:
     """A prompt package names its two prompt graphs, a vocabulary without repeats and the reference length."""
     if spec.prompt_dim < 0:
         raise ModelPackageError(f"prompt_dim must be 0 (no prompts) or positive, not {spec.prompt_dim}", path)
+    if spec.prompt_guidance is not None and not spec.prompt_guidance >= 0:
+        raise ModelPackageError(f"prompt_guidance must be 0 or more, not {spec.prompt_guidance}", path)
     if spec.prompt_dim == 0:
         if spec.vocabulary:
             raise ModelPackageError("model.json has a vocabulary but prompt_dim 0 (a model without prompts)", path)

@@ -84,10 +84,12 @@ class SamplerSettings:
     guidance: float = 2.0
     solver: str = "euler"
     grid: str = "uniform"
+    prompt_guidance: float | None = None  # with a prompt: its own scale (make_velocity); None: ``guidance``
 
 
 def make_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx_mask: np.ndarray, guidance: float,
-                  rows_per_call: int | None = None, prompt: np.ndarray | None = None) -> Velocity:
+                  rows_per_call: int | None = None, prompt: np.ndarray | None = None,
+                  prompt_guidance: float | None = None) -> Velocity:
     """Velocity closure for one window of V rows (variations), built once and called at every step.
 
     ``cond`` [V, W, D], ``ctx`` [V, W, P], ``ctx_mask`` [V, W, 1]: row v conditions ``x[v]``. These
@@ -107,12 +109,23 @@ def make_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx_mask: n
 
         prompt_on [1   ..   1   | 0   ..   0  ]
 
+    ``prompt_guidance`` g_p (None or equal to ``guidance`` g: the above) guides the prompt on its own,
+    as multi-condition guidance does: a batch of 3V, the rows with the video and the prompt, with the
+    video alone (auto) and with neither, and v = v_none + g (v_auto - v_none) + g_p (v_prompt - v_auto).
+    With g_p = g it is the two-row form; a larger g_p follows the prompt more (issue 18's class
+    accuracy) without pushing the picture's guidance past what keeps the timing. Without a prompt
+    it is not used::
+
+        uncond    [0 .. 0 | 0 .. 0 | 1 .. 1]
+        prompt_on [1 .. 1 | 0 .. 0 | 0 .. 0]
+
     ``rows_per_call`` splits the V rows into calls of that many (a graph with a fixed batch
     axis); None runs them all in one call.
     """
     rows = len(ctx)
     size = rows if rows_per_call is None else max(1, rows_per_call)
-    parts = [_rows_velocity(model, cond[a : a + size], ctx[a : a + size], ctx_mask[a : a + size], guidance, prompt)
+    parts = [_rows_velocity(model, cond[a : a + size], ctx[a : a + size], ctx_mask[a : a + size], guidance, prompt,
+                            prompt_guidance)
              for a in range(0, rows, size)]
     if len(parts) == 1:
         return parts[0]
@@ -133,9 +146,11 @@ def _prompt_rows(prompt: np.ndarray | None, on: list[float], n: int) -> tuple[np
 
 
 def _rows_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx_mask: np.ndarray,
-                   guidance: float, prompt: np.ndarray | None = None) -> Velocity:
-    """One graph call per step for these n rows: a batch of n, or 2n with guidance."""
+                   guidance: float, prompt: np.ndarray | None = None, prompt_guidance: float | None = None) -> Velocity:
+    """One graph call per step for these n rows: a batch of n, 2n with guidance, 3n with a prompt guided on its own."""
     n = len(ctx)
+    if prompt is not None and prompt_guidance is not None and prompt_guidance != guidance:
+        return _prompt_guided(model, cond, ctx, ctx_mask, guidance, prompt, prompt_guidance)
     if guidance == 1.0:
         unc = np.zeros(n, np.float32)
         extra = _prompt_rows(prompt, [1.0], n)
@@ -152,6 +167,23 @@ def _rows_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx_mask: 
     def guided(x: np.ndarray, t: float) -> np.ndarray:
         v = model.velocity(np.concatenate([x, x]), np.full(2 * n, t, np.float32), cond2, ctx2, mask2, unc2, *extra2)
         out: np.ndarray = v[n:] + guidance * (v[:n] - v[n:])  # [n, W, P]
+        return out
+
+    return guided
+
+
+def _prompt_guided(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx_mask: np.ndarray, guidance: float,
+                   prompt: np.ndarray, prompt_guidance: float) -> Velocity:
+    """The 3n-row form of :func:`make_velocity`: rows with the video and the prompt, the video alone, neither."""
+    n = len(ctx)
+    cond3, ctx3, mask3 = (np.concatenate([a, a, a]) for a in (cond, ctx, ctx_mask))
+    unc3 = np.repeat(np.array([0.0, 0.0, 1.0], np.float32), n)  # [3n]
+    extra3 = _prompt_rows(prompt, [1.0, 0.0, 0.0], n)
+
+    def guided(x: np.ndarray, t: float) -> np.ndarray:
+        v = model.velocity(np.concatenate([x, x, x]), np.full(3 * n, t, np.float32), cond3, ctx3, mask3, unc3, *extra3)
+        v_prompt, v_auto, v_none = v[:n], v[n : 2 * n], v[2 * n :]
+        out: np.ndarray = v_none + guidance * (v_auto - v_none) + prompt_guidance * (v_prompt - v_auto)
         return out
 
     return guided
@@ -225,7 +257,7 @@ def generate_token_rows(model: Backend, frames: Iterable[np.ndarray], total_toke
         noise = np.concatenate([np.random.default_rng([seed, seg.index]).standard_normal((1, w, spec.token_dim))
                                 for seed in seeds]).astype(np.float32)  # [V, W, P]
         velocity = make_velocity(model, np.repeat(cond, n_rows, axis=0), ctx, ctx_mask, settings.guidance,
-                                 rows_per_call, prompt)
+                                 rows_per_call, prompt, settings.prompt_guidance)
         x = solver(velocity, noise, grid)  # [V, W, P]
         new = x[:, n_ctx : seg.new_end - seg.start].astype(np.float32)  # [V, n_new, P]
         k = min(spec.crossfade_tokens, tail.shape[1], new.shape[1])

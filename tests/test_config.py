@@ -38,6 +38,15 @@ def test_the_recorded_recipe(monkeypatch, tmp_path):
     assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
 
 
+def test_an_optional_number_is_set_and_unset_from_the_command_line():
+    cfg = TrainConfig()
+    assert cfg.flow.prompt_guidance is None  # unset: prompted takes use the guidance
+    assert cfg.override(["flow.prompt_guidance=6.5"]).flow.prompt_guidance == 6.5
+    assert cfg.override(["flow.prompt_guidance=none"]).flow.prompt_guidance is None
+    with pytest.raises(ValueError):
+        cfg.override(["flow.prompt_guidance=loud"])
+
+
 def test_a_config_saved_before_recipes_and_prompts_is_the_default_recipe():
     d = TrainConfig().to_dict()
     del d["recipe"]

@@ -186,6 +186,39 @@ def test_guidance_drops_the_prompt_on_the_unconditioned_rows_and_the_prompt_is_e
     assert rec.calls and all(p is None and on is None for p, on, _ in rec.calls)
 
 
+def test_a_prompt_guided_on_its_own_runs_three_rows_and_changes_the_take(model):
+    """prompt_guidance (per call, else the package's) other than the guidance: each step is one call of
+    3V rows (video + prompt, video alone, neither); equal to it, the two-row take exactly; auto ignores it."""
+    rec = Recording(model)
+    frames = _frames(frames_needed(model.spec, N))
+    cat = CategoryPrompt(model.spec.vocabulary[0])
+    strong = np.concatenate(list(generate_audio(rec, frames, N, seed=1, steps=2, guidance=3.0, prompt=cat,
+                                                prompt_guidance=6.0)))
+    assert rec.calls and all(on.tolist() == [1.0, 0.0, 0.0] and uncond.tolist() == [0.0, 0.0, 1.0]
+                             for _, on, uncond in rec.calls)
+    same = _take(model, cat, guidance=3.0, prompt_guidance=3.0)
+    np.testing.assert_array_equal(same, _take(model, cat, guidance=3.0))
+    assert np.abs(strong - same).max() > 1e-3
+    np.testing.assert_array_equal(_take(model, None, guidance=3.0, prompt_guidance=6.0), _take(model, None, guidance=3.0))
+
+
+def test_the_package_default_prompt_guidance_is_used(model, tmp_path):
+    import json
+    import shutil
+
+    pkg = tmp_path / "pkg"
+    shutil.copytree(prompt_package(), pkg)
+    data = json.loads((pkg / "model.json").read_text())
+    assert "prompt_guidance" not in data  # unset: left out of model.json
+    data["prompt_guidance"] = 6.0
+    (pkg / "model.json").write_text(json.dumps(data))
+    tuned = FoleyModel.load(pkg, provider="cpu")
+    assert tuned.spec.prompt_guidance == 6.0
+    cat = CategoryPrompt(model.spec.vocabulary[0])
+    np.testing.assert_allclose(_take(tuned, cat, guidance=3.0), _take(model, cat, guidance=3.0, prompt_guidance=6.0),
+                               atol=1e-5)
+
+
 def test_auto_is_the_prompt_off_state(model):
     """prompt=None feeds the graph prompt_on = 0: the same as any prompt vector with the flag off."""
     rng = np.random.default_rng(0)

@@ -68,6 +68,19 @@ def test_every_row_on_the_same_clips(tiny):
     assert "| category prompt |" in table and "Median share of energy above 8 kHz" in table
 
 
+def test_several_prompt_guidance_scales_score_a_pair_of_prompt_rows_each(tiny):
+    package, lib, _ = tiny
+    result = recorded.evaluate_recorded(package, lib, None, "test", n=6, steps=2, prompt_guidance=(None, 9.0))
+    rows = result["rows"]
+    names = [n for n in rows if "prompt" in n]
+    assert names == ["category prompt, prompt guidance default", "reference prompt, prompt guidance default",
+                     "category prompt, prompt guidance 9.0", "reference prompt, prompt guidance 9.0"]
+    assert result["prompt_guidance"] == [None, 9.0]
+    assert "prompt guidance None, 9.0" in recorded.format_recorded(result)
+    assert result["labelled_clips"] > 0
+    assert rows["category prompt, prompt guidance 9.0"]["band_db"] != rows[names[0]]["band_db"]  # other takes
+
+
 def test_the_distractor_test_counts_onsets_where_nothing_touches(tiny):
     """Beside the rows: clips of distractor_config() (silent motion, nothing that touches); the truth's
     room tone has no onsets, and the figure is onsets per 10 s of the auto takes; look B draws every clip

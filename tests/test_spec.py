@@ -127,6 +127,10 @@ def test_prompt_fields_round_trip(package: Path):
     assert spec.sound_sources == ({"source": "pkg", "license": "CC0", "recordings": 3},)
     assert spec.graphs["prompt_table"].inputs[0].dtype == "int64"
     assert ModelSpec.from_dict(json.loads(spec.to_json())) == spec
+    assert spec.prompt_guidance is None and "prompt_guidance" not in json.loads(spec.to_json())  # unset: left out
+    tuned = ModelSpec.from_dict({**_prompt_fields(json.loads((package / "model.json").read_text())),
+                                 "prompt_guidance": 6})
+    assert tuned.prompt_guidance == 6 and ModelSpec.from_dict(json.loads(tuned.to_json())) == tuned
 
 
 @pytest.mark.parametrize("change, problem", [
@@ -140,6 +144,9 @@ def test_prompt_fields_round_trip(package: Path):
     (lambda d: d.update(prompt_dim="8"), "prompt_dim must be an integer"),
     (lambda d: d["graphs"]["prompt_encoder"]["inputs"][0].update(shape=[1, "L"]), "fixed length"),
     (lambda d: d.update(sound_sources="pkg"), "sound_sources must be a list"),
+    (lambda d: d.update(prompt_guidance="6"), "prompt_guidance must be a number"),
+    (lambda d: d.update(prompt_guidance=True), "prompt_guidance must be a number"),
+    (lambda d: d.update(prompt_guidance=-1.0), "prompt_guidance must be 0 or more"),
 ])
 def test_prompt_fields_are_checked(package: Path, change, problem: str):
     data = _prompt_fields(json.loads((package / "model.json").read_text()))

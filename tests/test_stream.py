@@ -211,3 +211,44 @@ def test_a_prompt_reaches_the_conditioned_rows_only(guidance):
         np.testing.assert_array_equal(prompt, np.repeat(vec, len(uncond), axis=0))
     assert len(seen[0][0]) == (2 * v_rows if guidance != 1.0 else v_rows) and len(seen[1][0]) == len(seen[0][0]) // 2
     assert seen[-1][1] == []  # auto
+
+
+@pytest.mark.parametrize("rows_per_call", [None, 1])
+def test_a_prompt_guided_on_its_own_is_a_batch_of_three(rows_per_call):
+    """prompt_guidance g_p != g: rows with the video and the prompt, the video alone, neither; the result is
+    v_none + g (v_auto - v_none) + g_p (v_prompt - v_auto). With g_p == g it is the two-row form exactly."""
+    seen = []
+
+    class Parts:  # v = a + b * (video on) + c * (prompt on): each condition's share is known
+        def velocity(self, x, t, cond, ctx, ctx_mask, uncond, prompt, prompt_on):
+            seen.append((uncond.tolist(), prompt_on.tolist()))
+            video, on = (1.0 - uncond)[:, None, None], prompt_on[:, None, None]
+            return x + 2.0 * video * cond[..., :1] + 5.0 * on * prompt[:, None, :1]
+
+    rng = np.random.default_rng(1)
+    v_rows, w = 2, 3
+    cond = rng.standard_normal((v_rows, w, 2)).astype(np.float32)
+    ctx = np.zeros((v_rows, w, 4), np.float32)
+    mask = np.zeros((v_rows, w, 1), np.float32)
+    x = rng.standard_normal((v_rows, w, 4)).astype(np.float32)
+    vec = np.full((1, 3), 0.5, np.float32)
+    g, gp = 3.0, 7.0
+    out = make_velocity(Parts(), cond, ctx, mask, g, rows_per_call, vec, prompt_guidance=gp)(x, 0.5)
+    n = v_rows if rows_per_call is None else 1
+    assert seen[0] == ([0.0] * n + [0.0] * n + [1.0] * n, [1.0] * n + [0.0] * n + [0.0] * n)
+    np.testing.assert_allclose(out, x + g * 2.0 * cond[..., :1] + gp * 5.0 * 0.5, rtol=1e-6, atol=1e-6)
+    seen.clear()
+    same = make_velocity(Parts(), cond, ctx, mask, g, rows_per_call, vec, prompt_guidance=g)(x, 0.5)
+    two = make_velocity(Parts(), cond, ctx, mask, g, rows_per_call, vec)(x, 0.5)
+    np.testing.assert_array_equal(same, two)
+    assert all(len(u) == 2 * n for u, _ in seen)  # g_p == g (or None): the two-row batch
+    seen.clear()
+
+    class NoPrompt(Parts):
+        def velocity(self, x, t, cond, ctx, ctx_mask, uncond):
+            return Parts.velocity(self, x, t, cond, ctx, ctx_mask, uncond, np.zeros((len(x), 1), np.float32),
+                                  np.zeros(len(x), np.float32))
+
+    auto = make_velocity(NoPrompt(), cond, ctx, mask, g, rows_per_call, None, prompt_guidance=gp)(x, 0.5)
+    assert all(len(u) == 2 * n for u, _ in seen)  # auto: no prompt to guide, the two-row batch
+    np.testing.assert_allclose(auto, x + g * 2.0 * cond[..., :1], rtol=1e-6, atol=1e-6)

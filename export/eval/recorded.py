@@ -103,20 +103,23 @@ def reference_for(clip: RecordedClip, index: Any, split: str, k: int) -> str | N
 
 
 def _generate(model: Backend, clip: RecordedClip, seed: int, steps: int | None, guidance: float | None,
-              prompt: Prompt = None, frames: np.ndarray | None = None) -> np.ndarray:
+              prompt: Prompt = None, frames: np.ndarray | None = None,
+              prompt_guidance: float | None = None) -> np.ndarray:
     n = round(clip.duration * OUTPUT_RATE)
     need = frames_needed(model.spec, n)
     src = clip.frames if frames is None else frames
     return np.concatenate(list(generate_audio(model, list(src[:need]), n, seed=seed, steps=steps,
-                                              guidance=guidance, prompt=prompt)))
+                                              guidance=guidance, prompt=prompt, prompt_guidance=prompt_guidance)))
 
 
 def evaluate_recorded(package: Path, library: Path, classifier: Path | None, split: str = "test", n: int = 100,
                       steps: int | None = None, guidance: float | None = None, seed: int = 0,
-                      look: str = "a") -> dict[str, Any]:
+                      look: str = "a", prompt_guidance: Sequence[float | None] = (None,)) -> dict[str, Any]:
     """Every row of the module docstring on ``n`` clips of ``split`` drawn in ``look``, and the distractor
     test on ``n`` clips of ``distractor_config()`` in the same look; returns the rows, per-category figures
-    and the distractor figures (JSON-able)."""
+    and the distractor figures (JSON-able). ``prompt_guidance``: the prompt rows' guidance scales
+    (runtime.stream.make_velocity; None: the package's); with more than one, each has its pair of rows,
+    named "category prompt, prompt guidance G" and "reference prompt, prompt guidance G"."""
     from dataclasses import replace
 
     from foleyflow.library.audio import read_mono
@@ -169,21 +172,24 @@ def evaluate_recorded(package: Path, library: Path, classifier: Path | None, spl
     score("auto", [_generate(model, c, seed, steps, guidance) for c in clips], OUTPUT_RATE, time.perf_counter() - t0)
     if spec.prompt_dim > 0:
         vocab = set(spec.vocabulary)
-        gen = []
-        for c in clips:
-            prompt = CategoryPrompt(c.category) if c.category in vocab else None
-            gen.append(_generate(model, c, seed, steps, guidance, prompt))
-        score("category prompt", gen, OUTPUT_RATE)
-        gen, used = [], 0
-        for k, c in enumerate(clips):
-            path = reference_for(c, index, split, k) if c.category else None
-            prompt_r: Prompt = None
-            if path is not None:
-                prompt_r = ReferencePrompt(read_mono(index.root / path, rate))
-                used += 1
-            gen.append(_generate(model, c, seed, steps, guidance, prompt_r))
-        score("reference prompt", gen, OUTPUT_RATE)
-        rows["reference prompt"]["clips_with_a_reference"] = used
+        scales = list(prompt_guidance) or [None]
+        for pg in scales:
+            suffix = "" if len(scales) == 1 else f", prompt guidance {pg if pg is not None else 'default'}"
+            gen = []
+            for c in clips:
+                prompt = CategoryPrompt(c.category) if c.category in vocab else None
+                gen.append(_generate(model, c, seed, steps, guidance, prompt, prompt_guidance=pg))
+            score("category prompt" + suffix, gen, OUTPUT_RATE)
+            gen, used = [], 0
+            for k, c in enumerate(clips):
+                path = reference_for(c, index, split, k) if c.category else None
+                prompt_r: Prompt = None
+                if path is not None:
+                    prompt_r = ReferencePrompt(read_mono(index.root / path, rate))
+                    used += 1
+                gen.append(_generate(model, c, seed, steps, guidance, prompt_r, prompt_guidance=pg))
+            score("reference prompt" + suffix, gen, OUTPUT_RATE)
+            rows["reference prompt" + suffix]["clips_with_a_reference"] = used
     perm = np.roll(np.arange(len(clips)), 1)
     score("video shuffled across clips",
           [_generate(model, clips[i], seed, steps, guidance, frames=clips[j].frames) for i, j in enumerate(perm)],
@@ -195,6 +201,7 @@ def evaluate_recorded(package: Path, library: Path, classifier: Path | None, spl
     log.info("distractors, no contact: %s", distractors)
     return {"split": split, "look": look, "clips": n, "labelled_clips": len(labelled),
             "steps": steps or spec.default_steps, "guidance": spec.guidance if guidance is None else guidance,
+            "prompt_guidance": [spec.prompt_guidance if g is None else g for g in prompt_guidance],
             "package": str(package), "library": str(library), "categories": dict(sorted(_count(cats).items())),
             "rows": rows, "distractors": distractors}
 
@@ -224,7 +231,9 @@ def format_recorded(result: dict[str, Any]) -> str:
     cols = [("f1", "onset F1 @0.1s"), ("ap", "onset AP"), ("f1_050", "F1 @0.05s"), ("offset_ms", "|offset| ms"),
             ("accuracy", "class acc"), ("frechet", "Fréchet"), ("band_db_median_abs_diff", "|band - real| dB")]
     lines = [f"split {result['split']}, {result['clips']} clips ({result['labelled_clips']} with a category), "
-             f"{result['steps']} steps, guidance {result['guidance']}", "",
+             f"{result['steps']} steps, guidance {result['guidance']}"
+             + (f", prompt guidance {', '.join(str(g) for g in result['prompt_guidance'])}"
+                if any(g is not None for g in result.get("prompt_guidance", ())) else ""), "",
              "| row | " + " | ".join(c[1] for c in cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for name, r in result["rows"].items():
         cells = [f"{r[k]:.3f}" if isinstance(r.get(k), float) else str(r.get(k, "")) for k, _ in cols]
