@@ -16,6 +16,7 @@ def _train(args: argparse.Namespace) -> int:
     import torch
 
     from .config import RECIPES, TrainConfig
+    from .distill import stage_distill
     from .onnx_export import export_package
     from .train import STAGES, flow_name
 
@@ -42,10 +43,16 @@ def _train(args: argparse.Namespace) -> int:
         cfg.flow.dynamic = False
     cfg_path.write_text(json.dumps(cfg.to_dict(), indent=2))
     stages = DEFAULT_ORDER if args.stage == "all" else tuple(args.stage.split(","))
+    by_name = {**STAGES, "distill": stage_distill}
+    unknown = [st for st in stages if st not in by_name]
+    if unknown:
+        logging.error("--stage %s: no stage %s (expected all or some of %s)", args.stage, ", ".join(unknown),
+                      ", ".join(by_name))
+        return 2
     for st in stages:
         t0 = time.time()
         logging.info("stage %s", st)
-        STAGES[st](cfg, workdir)
+        by_name[st](cfg, workdir)
         logging.info("stage %s done in %.1f s", st, time.time() - t0)
     if args.stage == "all" or args.package:
         out = Path(args.package or workdir / "package")
@@ -83,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the config a new workdir starts from: default (16 kHz, synthesized world) or recorded "
                         "(48 kHz full band, the world voiced by the sound library in $FOLEYFLOW_CACHE/library "
                         "unless --set data.library=DIR, sound prompts on); a workdir keeps its recipe")
-    t.add_argument("--stage", default="all", help=f"all, or comma-separated of {', '.join(DEFAULT_ORDER)}")
+    t.add_argument("--stage", default="all", help=f"all, or comma-separated of {', '.join(DEFAULT_ORDER)}, "
+                   "distill (a guided few-step student of the flow, export.distill; not in all yet)")
     t.add_argument("--align", choices=("masked", "contrastive", "none"),
                    help="alignment method (default masked); none (MAE encoders only) also sets "
                         "flow.cluster_weight=0 unless --set gives it")

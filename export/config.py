@@ -118,6 +118,18 @@ class EnvelopeConfig(StageConfig):
 
 
 @dataclass
+class DistillConfig(StageConfig):
+    """The distill stage (export.distill): a guided few-step student of the flow."""
+
+    teacher_steps: int = 8  # the teacher's sampler (its default steps): the student's smallest step is 1 / this
+    teacher_share: float = 0.5  # share of training steps on the teacher's level (the rest: shortcut levels)
+    guidance_min: float = 1.0  # the guidance scales a student learns, uniformly
+    guidance_max: float = 8.0
+    prompt_guidance_share: float = 0.5  # share of prompted rows with a prompt scale of their own (else g)
+    prompt_guidance_max: float = 12.0  # ... drawn from [guidance_min, this]
+
+
+@dataclass
 class VocoderConfig(StageConfig):
     dim: int = 128
     layers: int = 4
@@ -145,6 +157,8 @@ class TrainConfig:
     envelope: EnvelopeConfig = field(default_factory=lambda: EnvelopeConfig(steps=2000, batch_size=16, lr=5e-4))
     vocoder: VocoderConfig = field(default_factory=lambda: VocoderConfig(steps=2000, batch_size=8, lr=1e-3,
                                                                          ckpt_every=100))
+    distill: DistillConfig = field(default_factory=lambda: DistillConfig(steps=2000, batch_size=16, lr=2e-4,
+                                                                         warmup=50, ckpt_every=100))
     seed: int = 0
     recipe: str = "default"  # the recipe the config started from (RECIPES)
 

@@ -22,6 +22,12 @@ is a simpler, sharper map than voicing the video feature itself: a hit's sound f
 envelope instead of being guessed from the look. Training may pass the true envelope (``env``) on some
 examples so the flow learns to follow it; at run time the head's own estimate is used (``env`` None),
 so the exported graph's inputs are those of a flow without it.
+
+A guided few-step student (``student`` True, export.distill): the same network with three more scalar
+inputs per row, the guidance scale g, the prompt's own scale g_p and the step size dt, embedded and added
+to the global condition (zero-initialised, so a student starts as its teacher's conditioned velocity). It
+predicts in one row what the teacher's guided batch gives (``uncond`` stays 0), and with dt > the teacher's
+step the average velocity over dt (a shortcut model's self-consistency), so a take is 1 to 4 calls of V rows.
 """
 
 from __future__ import annotations
@@ -35,9 +41,10 @@ from .blocks import AdaLNBlock, timestep_embedding
 class VelocityNet(nn.Module):
     def __init__(self, token_dim: int, cond_dim: int, dim: int = 192, layers: int = 4, heads: int = 6,
                  max_len: int = 128, dynamic: bool = True, prompt_dim: int = 0, envelope: bool = False,
-                 frames_per_token: int = 4):
+                 frames_per_token: int = 4, student: bool = False):
         super().__init__()
         self.dim, self.dynamic, self.prompt_dim, self.envelope = dim, dynamic, prompt_dim, envelope
+        self.student = student
         self.inp = nn.Linear(2 * token_dim + 1, dim)
         self.pos = nn.Parameter(torch.zeros(1, max_len, dim))
         self.t_mlp = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, dim))
@@ -50,6 +57,10 @@ class VelocityNet(nn.Module):
         if envelope:
             self.env_head = LoudnessHead(cond_dim, frames_per_token)
             self.env_in = nn.Sequential(nn.Linear(frames_per_token, dim), nn.SiLU(), nn.Linear(dim, dim))
+        if student:  # (g, g_p, dt) -> the global condition; zero-initialised: the teacher's conditioned velocity
+            self.scale_mlp = nn.Sequential(nn.Linear(3 * dim, dim), nn.SiLU(), nn.Linear(dim, dim))
+            nn.init.zeros_(self.scale_mlp[2].weight)
+            nn.init.zeros_(self.scale_mlp[2].bias)
         self.blocks = nn.ModuleList([AdaLNBlock(dim, heads) for _ in range(layers)])
         self.norm = nn.LayerNorm(dim, elementwise_affine=False)
         self.final_mod = nn.Sequential(nn.SiLU(), nn.Linear(dim, 2 * dim))
@@ -61,7 +72,9 @@ class VelocityNet(nn.Module):
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor, ctx: torch.Tensor,
                 ctx_mask: torch.Tensor, uncond: torch.Tensor, prompt: torch.Tensor | None = None,
-                prompt_on: torch.Tensor | None = None, env: torch.Tensor | None = None) -> torch.Tensor:
+                prompt_on: torch.Tensor | None = None, env: torch.Tensor | None = None,
+                scales: torch.Tensor | None = None) -> torch.Tensor:
+        """``scales`` [B, 3] (a student only): each row's guidance, prompt guidance and step size."""
         cond = self.conditioned(cond, uncond)  # [B, N, D]
         h = self.inp(torch.cat([x, ctx * ctx_mask, ctx_mask], dim=-1))  # [B, N, dim]
         h = h + self.pos[:, : x.shape[1]]
@@ -71,6 +84,10 @@ class VelocityNet(nn.Module):
                 prompt, prompt_on = x.new_zeros(x.shape[0], self.prompt_dim), x.new_zeros(x.shape[0])
             on = (prompt_on * (1 - uncond))[:, None]  # [B, 1]: uncond drops the prompt too
             c = c + (self.prompt_in(prompt) * on + self.prompt_null * (1 - on))[:, None]  # [B, 1, dim]
+        if self.student:
+            if scales is None:
+                raise ValueError("a guided student needs its scales (guidance, prompt guidance, dt) [B, 3]")
+            c = c + self.scale_mlp(scale_embedding(scales, self.dim))[:, None]  # [B, 1, dim]
         if self.dynamic:
             c = c + self.cond_tok(cond.transpose(1, 2)).transpose(1, 2)  # [B, N, dim], per token
         if self.envelope:
@@ -88,6 +105,16 @@ class VelocityNet(nn.Module):
     def loudness(self, cond: torch.Tensor) -> torch.Tensor:
         """The envelope the head reads from video features [B, N, D] (null-swapped ones included): [B, N, k]."""
         return self.env_head(cond)
+
+
+GUIDANCE_UNIT = 10.0  # a student's guidance scales are embedded as g / this (timestep_embedding's range: [0, 1])
+
+
+def scale_embedding(scales: torch.Tensor, dim: int) -> torch.Tensor:
+    """[B, 3] (g, g_p, dt) -> [B, 3 * dim]: sinusoidal embeddings of g / GUIDANCE_UNIT, g_p / GUIDANCE_UNIT, dt."""
+    unit = scales.new_tensor([GUIDANCE_UNIT, GUIDANCE_UNIT, 1.0])
+    s = scales / unit
+    return torch.cat([timestep_embedding(s[:, i], dim) for i in range(3)], dim=-1)
 
 
 class LoudnessHead(nn.Module):
