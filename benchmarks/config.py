@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 # every section, in the order they run and print (docs/BENCHMARKS.md follows it)
-SECTIONS: tuple[str, ...] = ("velocity", "flops", "e2e", "rss", "decode", "steps", "seams", "snr", "tuning",
-                             "variants")
+SECTIONS: tuple[str, ...] = ("velocity", "flops", "e2e", "rss", "decode", "steps", "samplers", "seams", "snr",
+                             "tuning", "variants")
 
 
 @dataclass
@@ -32,6 +32,7 @@ class BenchConfig:
         ("heun", "uniform", 5), ("heun", "uniform", 9),
     )
     eval_clips: int = 10
+    student_steps: tuple[int, ...] = (1, 2, 4)  # section samplers: the student's rows (with its default)
     seam_clips: int = 40
     seam_seconds: float = 16.0
     snr_seconds: float = 12.0
@@ -47,7 +48,7 @@ class BenchConfig:
         sizes: dict[str, Any] = dict(
             repeats=3, matmul_n=256, e2e_seconds=3.0, video_size=64, rss_seconds=(2.0, 8.0), rss_steps=1,
             decode_sizes=((64, 64), (128, 72)), decode_seconds=2.0,
-            step_configs=(("euler", "uniform", 2), ("midpoint", "uniform", 1)),
+            step_configs=(("euler", "uniform", 2), ("midpoint", "uniform", 1)), student_steps=(1,),
             eval_clips=2, seam_clips=1, seam_seconds=8.0, snr_seconds=5.0)
         return cls(package, checkpoints, **{**sizes, **kw})
 

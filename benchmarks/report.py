@@ -84,6 +84,20 @@ def steps_lines(r: dict[str, Any]) -> Lines:
     return L
 
 
+def samplers_lines(r: dict[str, Any]) -> Lines:
+    L = [f"samplers, side by side ({r['clips']} held-out clips, {r['audio_seconds']:g} s of audio, {r['windows']} "
+         f"windows; guidance {r['guidance']}; default {r['default_sampler']}):",
+         "  sampler  steps  rows  s per s of audio  ms/step  s/window  speed-up  F1@0.1  F1@0.05  P      R"]
+    for row in r["rows"]:
+        L.append(f"  {row['sampler']:<8} {row['steps']:>5} {row['rows_per_step']:>5}  "
+                 f"{row['seconds_per_audio_second']:>16.4f}  {row['ms_per_step']:>7.1f}  {row['seconds_per_window']:>8.3f}"
+                 f"  {fmt(row['speedup']):>7}x  {row['f1']:.3f}   {row['f1_050']:.3f}    {row['precision']:.3f}  "
+                 f"{row['recall']:.3f}")
+    if r.get("note"):
+        L.append(f"  ({r['note']})")
+    return L
+
+
 def seams_lines(r: dict[str, Any]) -> Lines:
     return [f"seams ({r['clips']} clips of {r['clip_seconds']:g} s; within {r['window_s']} s of a join vs elsewhere):",
             f"  generated F1 near {fmt(r['f1_near'], '.3f')} | elsewhere {fmt(r['f1_elsewhere'], '.3f')} | "
@@ -122,7 +136,7 @@ def variants_lines(r: dict[str, Any]) -> Lines:
 
 SECTION_LINES: dict[str, Callable[[dict[str, Any]], Lines]] = {
     "velocity": velocity_lines, "flops": flops_lines, "e2e": e2e_lines, "rss": rss_lines, "decode": decode_lines,
-    "steps": steps_lines, "seams": seams_lines, "snr": snr_lines, "tuning": tuning_lines, "variants": variants_lines,
+    "steps": steps_lines, "samplers": samplers_lines, "seams": seams_lines, "snr": snr_lines, "tuning": tuning_lines, "variants": variants_lines,
 }
 
 

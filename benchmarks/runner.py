@@ -15,7 +15,7 @@ from typing import Any
 
 from foleyflow.runtime.session import FoleyModel
 
-from . import decode, e2e, flops, rss, seams, snr, steps, tuning, variants, velocity
+from . import decode, e2e, flops, rss, samplers, seams, snr, steps, tuning, variants, velocity
 from .backends import load_torch_model
 from .config import BenchConfig
 from .machine import load_average, machine_info
@@ -70,9 +70,11 @@ def run_bench(cfg: BenchConfig, on_section: OnSection | None = None) -> dict[str
             done("rss", rss.bench_rss(cfg, workdir))
         if "decode" in secs:
             done("decode", decode.bench_decode(model.spec, cfg, workdir))
-        clips = steps.eval_clips(model.spec, cfg.eval_clips) if {"steps", "variants"} & secs else None
+        clips = steps.eval_clips(model.spec, cfg.eval_clips) if {"steps", "samplers", "variants"} & secs else None
         if "steps" in secs:
             done("steps", steps.bench_steps(model, cfg, clips))
+        if "samplers" in secs:
+            done("samplers", samplers.bench_samplers(model, cfg, clips))
         if "seams" in secs:
             done("seams", seams.bench_seams(model, cfg))
         if "snr" in secs:

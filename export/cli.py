@@ -66,7 +66,8 @@ def _export(args: argparse.Namespace) -> int:
     from .onnx_export import export_package
 
     spec = export_package(args.checkpoints, args.output, args.flow, args.name, args.version, args.steps,
-                          args.guidance, args.prompt_guidance)
+                          args.guidance, args.prompt_guidance, student=not args.no_student, sampler=args.sampler,
+                          student_steps=args.student_steps)
     print(json.dumps(spec.training.get("parity_max_abs_diff", {}), indent=2))
     return 0
 
@@ -110,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--guidance", type=float, help="default guidance written into model.json")
     e.add_argument("--prompt-guidance", type=float,
                    help="a model with sound prompts: the prompt's own default guidance scale (model.json)")
+    e.add_argument("--no-student", action="store_true",
+                   help="leave out the distill stage's student (graph student) even where the folder has one")
+    e.add_argument("--student-steps", type=int, help="the student's default steps (default: distill.student_steps)")
+    e.add_argument("--sampler", choices=("teacher", "student"),
+                   help="the package's default sampler (default: the student where there is one)")
     e.set_defaults(fn=_export)
     v = sub.add_parser("eval", help="evaluate model packages on held-out synthetic clips")
     v.add_argument("packages", nargs="+", help="model package folders")

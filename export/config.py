@@ -122,6 +122,7 @@ class DistillConfig(StageConfig):
     """The distill stage (export.distill): a guided few-step student of the flow."""
 
     teacher_steps: int = 8  # the teacher's sampler (its default steps): the student's smallest step is 1 / this
+    student_steps: int = 4  # the student's default steps in the package (1, 2, 4 ... up to teacher_steps)
     teacher_share: float = 0.5  # share of training steps on the teacher's level (the rest: shortcut levels)
     guidance_min: float = 1.0  # the guidance scales a student learns, uniformly
     guidance_max: float = 8.0

@@ -139,6 +139,51 @@ def load_prompt_models(ckpt_dir: Path, flow: str) -> PromptModules | None:
                          [dict(s) for s in fck.get("sound_sources", [])])
 
 
+class StudentGraph(torch.nn.Module):
+    """The exported student of a flow without prompts: a student VelocityNet with ``uncond`` 0 (it is guided
+    inside) and ``scales`` [B, 3] last."""
+
+    def __init__(self, net: VelocityNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor, ctx: torch.Tensor, ctx_mask: torch.Tensor,
+                scales: torch.Tensor) -> torch.Tensor:
+        return self.net(x, t, cond, ctx, ctx_mask, t * 0.0, None, None, None, scales)
+
+
+class PromptStudentGraph(StudentGraph):
+    """The same for a flow with sound prompts: ``prompt`` [B, E] and ``prompt_on`` [B] before ``scales``."""
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor, ctx: torch.Tensor,  # type: ignore[override]
+                ctx_mask: torch.Tensor, prompt: torch.Tensor, prompt_on: torch.Tensor,
+                scales: torch.Tensor) -> torch.Tensor:
+        return self.net(x, t, cond, ctx, ctx_mask, t * 0.0, prompt, prompt_on, None, scales)
+
+
+def student_graph(net: VelocityNet) -> StudentGraph:
+    """The module exported as graph ``student`` for a student ``net``."""
+    return (PromptStudentGraph if net.prompt_dim > 0 else StudentGraph)(net).eval()
+
+
+def load_student(ckpt_dir: Path, flow: str) -> tuple[VelocityNet, dict] | None:
+    """The distill stage's student of ``flow`` (export.distill), with its checkpoint's metadata; None if
+    the folder has none."""
+    path = Path(ckpt_dir) / f"student_{flow}.pt"
+    if not path.exists():
+        return None
+    ck = load_checkpoint(path)
+    cfg = TrainConfig.from_dict(ck["config"])
+    e, a, fc = cfg.encoder, cfg.audio, cfg.flow
+    net = VelocityNet(a.frames_per_token * a.n_mels, e.dim, fc.dim, fc.layers, fc.heads, dynamic=fc.dynamic,
+                      prompt_dim=fc.prompt_dim if fc.prompts else 0, envelope=bool(fc.envelope),
+                      frames_per_token=a.frames_per_token, student=True)
+    net.load_state_dict(ck["model"]["net"])
+    meta = {"steps": int(ck["step"]), "teacher_steps": int(ck["teacher_steps"]),
+            "levels": [float(x) for x in ck["levels"]], "student_steps": cfg.distill.student_steps}
+    return net.eval(), meta
+
+
 def _parity(path: Path, module: torch.nn.Module, feeds: dict[str, np.ndarray]) -> float:
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     got = sess.run(None, feeds)[0]
@@ -156,12 +201,19 @@ def _reference_example(rng: np.random.Generator, n: int, rate: int) -> np.ndarra
 
 def export_package(ckpt_dir: str | Path, out: str | Path, flow: str = "flow_masked_dynamic",
                    name: str = "foleyflow-default", version: str = "0.1.0", steps: int | None = None,
-                   guidance: float | None = None, prompt_guidance: float | None = None) -> ModelSpec:
+                   guidance: float | None = None, prompt_guidance: float | None = None,
+                   student: bool = True, sampler: str | None = None, student_steps: int | None = None) -> ModelSpec:
     """Export checkpoints to a package; `steps`/`guidance`/`prompt_guidance` override the sampler defaults of
-    the config (``prompt_guidance`` only in a package with sound prompts)."""
+    the config (``prompt_guidance`` only in a package with sound prompts). ``student``: with the distill
+    stage's student where the folder has one (graph ``student``; ``student_steps`` its default steps, default
+    the distill config's); ``sampler`` the package's default (default: the student where there is one)."""
     ckpt_dir, out = Path(ckpt_dir), Path(out)
     cfg, venc, net, voc, meta = load_models(ckpt_dir, flow)
     pm = load_prompt_models(ckpt_dir, flow)
+    st = load_student(ckpt_dir, flow) if student else None
+    if sampler == "student" and st is None:
+        raise FileNotFoundError(f"{Path(ckpt_dir) / ('student_' + flow + '.pt')}: sampler student needs the distill "
+                                "stage's student (foleyflow train --stage distill)")
     a, d, fc = cfg.audio, cfg.data, cfg.flow
     n_tok = int(round(d.duration * cfg.token_rate()))
     p, dim, s = a.frames_per_token * a.n_mels, cfg.encoder.dim, d.frame_size
@@ -186,6 +238,13 @@ def export_package(ckpt_dir: str | Path, out: str | Path, flow: str = "flow_mask
             vel_dyn = (*vel_dyn, {0: B}, {0: B})
         _export(net, tuple(torch.from_numpy(v) for v in vel_feeds.values()), list(vel_feeds), ["v"], vel_dyn,
                 staging / "velocity.onnx")
+        if st is not None:
+            stu_graph = student_graph(st[0])
+            stu_feeds = {k: v for k, v in vel_feeds.items() if k != "uncond"}
+            stu_feeds["scales"] = np.array([[4.5, 9.0, 0.25], [1.0, 1.0, 1.0]], np.float32)
+            stu_dyn = tuple(d for k, d in zip(vel_feeds, vel_dyn, strict=True) if k != "uncond") + ({0: B},)
+            _export(stu_graph, tuple(torch.from_numpy(v) for v in stu_feeds.values()), list(stu_feeds), ["v"],
+                    stu_dyn, staging / "student.onnx")
         mel = rng.standard_normal((2, 4 * n_tok, a.n_mels), dtype=np.float32)
         _export_dft_graph(voc, (torch.from_numpy(mel),), ["mel"], ["audio"], ({0: B, 1: Fr},),
                           staging / "vocoder.onnx", a.n_fft)
@@ -204,12 +263,15 @@ def export_package(ckpt_dir: str | Path, out: str | Path, flow: str = "flow_mask
             "velocity": _parity(staging / "velocity.onnx", net, vel_feeds),
             "vocoder": _parity(staging / "vocoder.onnx", voc, {"mel": mel}),
         }
+        if st is not None:
+            parity["student"] = _parity(staging / "student.onnx", stu_graph, stu_feeds)
         if pm is not None:
             parity["prompt_encoder"] = _parity(staging / "prompt_encoder.onnx", pm.encoder, {"wave": wave})
             parity["prompt_table"] = _parity(staging / "prompt_table.onnx", pm.table, {"category": index})
         log.info("parity (max abs diff vs PyTorch): %s", parity)
-        if parity["velocity"] > PARITY_TOL:
-            raise RuntimeError(f"velocity graph differs from PyTorch by {parity['velocity']:.2e} > {PARITY_TOL}")
+        for g in ("velocity", "student"):
+            if parity.get(g, 0.0) > PARITY_TOL:
+                raise RuntimeError(f"{g} graph differs from PyTorch by {parity[g]:.2e} > {PARITY_TOL}")
         for g in ("prompt_encoder", "prompt_table"):
             if parity.get(g, 0.0) > PROMPT_PARITY_TOL:
                 raise RuntimeError(f"{g} graph differs from PyTorch by {parity[g]:.2e} > {PROMPT_PARITY_TOL}")
@@ -228,6 +290,15 @@ def export_package(ckpt_dir: str | Path, out: str | Path, flow: str = "flow_mask
             "velocity": gspec("velocity.onnx", vel_in, [("v", ("B", "N", p))]),
             "vocoder": gspec("vocoder.onnx", [("mel", ("B", "F", a.n_mels))], [("audio", ("B", "F*hop"))]),
         }
+        student_fields: dict = {}
+        if st is not None:
+            stu_in = [t for t in vel_in if t[0] != "uncond"] + [("scales", ("B", 3))]
+            graphs["student"] = gspec("student.onnx", stu_in, [("v", ("B", "N", p))])
+            s_steps = student_steps or st[1]["student_steps"]
+            if not 1 <= s_steps <= st[1]["teacher_steps"]:
+                raise ValueError(f"student_steps {s_steps}: 1 to the teacher's {st[1]['teacher_steps']}")
+            student_fields = {"student_steps": s_steps, "sampler": sampler or "student"}
+            meta["student"] = st[1]
         prompt_fields: dict = {}
         if pm is not None:
             graphs["prompt_encoder"] = gspec("prompt_encoder.onnx", [("wave", (1, pm.samples))],
@@ -246,7 +317,7 @@ def export_package(ckpt_dir: str | Path, out: str | Path, flow: str = "flow_mask
             frames_per_token=a.frames_per_token, video_fps_num=d.fps, video_fps_den=1, frame_size=s,
             feature_dim=dim, segment_tokens=n_tok, context_tokens=fc.context_tokens,
             default_steps=steps or fc.default_steps, solver="euler",
-            guidance=fc.guidance if guidance is None else guidance, graphs=graphs, **prompt_fields,
+            guidance=fc.guidance if guidance is None else guidance, graphs=graphs, **prompt_fields, **student_fields,
             training={**meta, "world": cfg.data.world, "parity_max_abs_diff": parity, "config": cfg.to_dict()}, schema=SCHEMA,
         )
         (staging / "model.json").write_text(spec.to_json(), encoding="utf-8")

@@ -134,6 +134,9 @@ def graph_feeds(spec: ModelSpec, seed: int = 0) -> dict[str, dict[str, np.ndarra
         wave = rng.standard_normal(spec.prompt_samples) * np.exp(-t / 0.15)
         feeds["prompt_encoder"] = {"wave": (wave / np.abs(wave).max()).astype(np.float32)[None]}
         feeds["prompt_table"] = {"category": np.arange(len(spec.vocabulary), dtype=np.int64)}
+    if spec.student_steps:  # a student: the velocity's rows without uncond, with their scales (g, g_p, dt)
+        feeds["student"] = {k: v for k, v in feeds["velocity"].items() if k != "uncond"}
+        feeds["student"]["scales"] = np.array([[4.5, 4.5, 1.0 / spec.student_steps]] * 2, np.float32)
     return feeds
 
 

@@ -169,6 +169,9 @@ def _add_generate_options(g: argparse.ArgumentParser) -> None:
     g.add_argument("--steps", type=_positive, help="sampler steps (default: the model's)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.add_argument("--guidance", type=float, help="classifier-free guidance (default: the model's)")
+    g.add_argument("--sampler", choices=("teacher", "student"),
+                   help="student: a package's few-step student (its default where it has one); teacher: the "
+                        "guided sampler it was distilled from, the quality setting")
     g.add_argument("--variations", type=_positive, default=1, help="takes per clip (seeds S, S+1, ...)")
     g.add_argument("--sound", action="append", default=[], metavar="[CLIP=]CATEGORY",
                    help="what the clips should sound like: a category of the model's vocabulary (UCS CatID, "
@@ -267,7 +270,7 @@ def _request(args: argparse.Namespace) -> GenerateRequest:
         timeline=args.timeline, output=args.output or args.timeline, selection=sel,
         media_roots=tuple(args.media_root), rate=args.rate, pick=args.pick,
         options=GenerateOptions(seed=args.seed, steps=args.steps, guidance=args.guidance,
-                                variations=args.variations,
+                                variations=args.variations, sampler=args.sampler,
                                 sounds=parse_sound_args(args.sound, args.sound_like)),
         in_place=args.in_place, absolute_urls=args.absolute_urls,
     )

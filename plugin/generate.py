@@ -130,11 +130,15 @@ class Engine:
 
     def variations(self, frames: Iterable[np.ndarray], n_samples: int, seeds: Sequence[int], *,
                    steps: int | None = None, guidance: float | None = None, progress: Progress | None = None,
-                   cancel: Cancel | None = None, prompt: Prompt = None) -> Iterator[np.ndarray]:
+                   cancel: Cancel | None = None, prompt: Prompt = None,
+                   sampler: str | None = None) -> Iterator[np.ndarray]:
         """float32 chunks [V, n] at 48 kHz, row v the take of ``seeds[v]``; ``frames`` are read once.
-        ``prompt`` (runtime.prompt; None: auto) is passed on only when there is one."""
+        ``prompt`` (runtime.prompt; None: auto) and ``sampler`` (None: the model's) are passed on only when
+        given."""
         seeds = [int(s) for s in seeds]
         extra: dict[str, Any] = {} if prompt is None else {"prompt": prompt}
+        if sampler is not None:
+            extra["sampler"] = sampler
         if len(seeds) == 1:
             for chunk in self.generate_fn(self.model, frames, n_samples, seed=seeds[0], steps=steps,
                                           guidance=guidance, progress=progress, cancel=cancel, **extra):
@@ -189,6 +193,7 @@ class GenerateOptions:
     steps: int | None = None  # None: the model's default
     guidance: float | None = None  # None: the model's default
     variations: int = 1  # takes per clip, seeds seed, seed+1, ...
+    sampler: str | None = None  # teacher or student (a package's few-step student); None: the model's default
     sounds: SoundPlan = SoundPlan()  # what each clip should sound like (auto: from the picture)
 
     def seeds(self) -> list[int]:
@@ -281,18 +286,21 @@ def generate_take(
               engine.spec.video_fps, job.media.path, origin, len(seeds))
     with FrameReader(job.media.path, int(engine.spec.frame_size)) as reader:
         chunks = engine.variations(reader.frames_at(times), job.n_samples, seeds, steps=options.steps,
-                                   guidance=options.guidance, progress=progress, cancel=cancel, prompt=prompt)
+                                   guidance=options.guidance, progress=progress, cancel=cancel, prompt=prompt,
+                                   sampler=options.sampler)
         written = write_wavs(paths, chunks, job.n_samples)
     spec = engine.spec
     meta: dict[str, Any] = {
         **engine.metadata(),
         "seed": seeds[0],
-        "steps": int(options.steps or spec.default_steps),
+        "steps": int(options.steps or spec.sampler_steps(options.sampler)),
         "guidance": float(spec.guidance if options.guidance is None else options.guidance),
         "samples": job.n_samples,
         "sample_rate": SAMPLE_RATE,
         "created": created or datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    if spec.student_steps:  # a package with two samplers says which one made the take
+        meta["sampler"] = options.sampler or spec.sampler
     if len(seeds) > 1:
         meta["seeds"] = seeds
     sound = options.sounds.for_clip(job.info.id)

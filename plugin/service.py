@@ -306,6 +306,7 @@ def run(
         if not loaded:
             raise ValueError("run: give the model's identity with an engine loader")
         model = takekey.ModelIdentity.of_engine(loaded[0])
+    model.check_sampler(options)  # a sampler the model lacks stops the run before anything is written
     created = _created()
     prompts: dict[str, Prompt] | None = None
     if loaded and options.sounds.any:  # bad prompts stop the run before anything is written

@@ -51,13 +51,17 @@ class ModelIdentity:
     """What of a model goes into a take key: its checksum, and the defaults that fill in options."""
 
     checksum: str  # sha256 of model.json (which pins every graph)
-    default_steps: int
+    default_steps: int  # the teacher's
     default_guidance: float
+    student_steps: int = 0  # a package with a few-step student: its steps (0: none)
+    default_sampler: str = "teacher"
+    package: str = ""  # where it was read from (for errors; not part of a key)
 
     @classmethod
     def of_engine(cls, engine: Engine) -> ModelIdentity:
         spec = engine.spec
-        return cls(str(engine.model.checksum), int(spec.default_steps), float(spec.guidance))
+        return cls(str(engine.model.checksum), int(spec.default_steps), float(spec.guidance), int(spec.student_steps),
+                   str(spec.sampler), str(getattr(engine.model, "package", "")))
 
     @classmethod
     def read(cls, package: str | Path) -> ModelIdentity:
@@ -66,10 +70,27 @@ class ModelIdentity:
 
         package = Path(package)
         spec = read_spec(package)
-        return cls(sha256_file(package / "model.json"), int(spec.default_steps), float(spec.guidance))
+        return cls(sha256_file(package / "model.json"), int(spec.default_steps), float(spec.guidance),
+                   int(spec.student_steps), str(spec.sampler), str(package))
+
+    def check_sampler(self, options: GenerateOptions) -> None:
+        """ModelPackageError, before any work, when ``options`` ask for a sampler the model does not have."""
+        from foleyflow.runtime.errors import ModelPackageError
+
+        if options.sampler not in (None, "teacher", "student"):
+            raise ValueError(f"sampler {options.sampler!r}: expected teacher or student")
+        if options.sampler == "student" and not self.student_steps:
+            raise ModelPackageError("the model has no few-step student (its sampler: teacher; a package gets one "
+                                    "from `foleyflow train --stage distill`)",
+                                    Path(self.package) / "model.json" if self.package else None)
+
+    def sampler(self, options: GenerateOptions) -> str:
+        return options.sampler or self.default_sampler
 
     def steps(self, options: GenerateOptions) -> int:
-        return int(options.steps or self.default_steps)
+        if options.steps:
+            return int(options.steps)
+        return self.student_steps if self.sampler(options) == "student" else self.default_steps
 
     def guidance(self, options: GenerateOptions) -> float:
         return float(self.default_guidance if options.guidance is None else options.guidance)
@@ -101,6 +122,8 @@ def key_fields(job: Job, options: GenerateOptions, model: ModelIdentity, prompt:
         "seeds": options.seeds(),
         "variations": len(options.seeds()),
         "prompt": prompt if prompt is not None else options.sounds.for_clip(job.info.id).key(),
+        # a package with two samplers: which one (keys of a package without a student are as before)
+        **({"sampler": model.sampler(options)} if model.student_steps else {}),
     }
 
 

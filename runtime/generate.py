@@ -19,7 +19,7 @@ from .audio import OUTPUT_RATE, Upsampler, crossfade, edge_fade_gain, soft_limit
 from .errors import ModelPackageError
 from .prompt import Prompt, prompt_vector
 from .session import Backend, fixed_batch
-from .spec import ModelSpec
+from .spec import SAMPLERS, ModelSpec
 from .stream import Cancel, Progress, SamplerSettings, generate_token_rows
 from .timebase import frames_for_samples
 
@@ -46,22 +46,28 @@ def frames_needed(spec: ModelSpec, n_samples: int) -> int:
 
 
 def settings_for(spec: ModelSpec, seed: int = 0, steps: int | None = None, guidance: float | None = None,
-                 solver: str | None = None, grid: str = "uniform",
-                 prompt_guidance: float | None = None) -> SamplerSettings:
+                 solver: str | None = None, grid: str = "uniform", prompt_guidance: float | None = None,
+                 sampler: str | None = None) -> SamplerSettings:
     """The sampler settings of a call: each one given, else the package's default (``prompt_guidance``:
-    the package's, else the call's ``guidance``; it only acts on prompted takes)."""
+    the package's, else the call's ``guidance``; it only acts on prompted takes; ``sampler``: teacher or
+    student, default the package's, and the steps default to that sampler's)."""
+    sampler = sampler or spec.sampler
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler {sampler!r}: expected one of {', '.join(SAMPLERS)}")
+    if sampler == "student" and not spec.student_steps:
+        raise ValueError(f"model {spec.name} has no student sampler (its samplers: teacher)")
     g = spec.guidance if guidance is None else guidance
     if prompt_guidance is None:
         prompt_guidance = spec.prompt_guidance if spec.prompt_guidance is not None else g
-    return SamplerSettings(seed=seed, steps=steps or spec.default_steps, guidance=g,
-                           solver=solver or spec.solver, grid=grid, prompt_guidance=prompt_guidance)
+    return SamplerSettings(seed=seed, steps=steps or spec.sampler_steps(sampler), guidance=g,
+                           solver=solver or spec.solver, grid=grid, prompt_guidance=prompt_guidance, sampler=sampler)
 
 
 def generate_audio(model: Backend, frames: Iterable[np.ndarray], n_samples: int, *, seed: int = 0,
                    steps: int | None = None, guidance: float | None = None, solver: str | None = None,
                    grid: str = "uniform", progress: Progress | None = None,
                    cancel: Cancel | None = None, prompt: Prompt = None,
-                   prompt_guidance: float | None = None) -> Iterator[np.ndarray]:
+                   prompt_guidance: float | None = None, sampler: str | None = None) -> Iterator[np.ndarray]:
     """Yield float32 mono chunks at 48 kHz totalling exactly `n_samples`.
 
     `frames` are uint8 [S, S, 3] RGB at the model's video rate from the clip's first
@@ -71,7 +77,7 @@ def generate_audio(model: Backend, frames: Iterable[np.ndarray], n_samples: int,
     """
     for chunk in generate_variations(model, frames, n_samples, (seed,), steps=steps, guidance=guidance,
                                      solver=solver, grid=grid, progress=progress, cancel=cancel, prompt=prompt,
-                                     prompt_guidance=prompt_guidance):
+                                     prompt_guidance=prompt_guidance, sampler=sampler):
         yield chunk[0]
 
 
@@ -79,7 +85,7 @@ def generate_variations(model: Backend, frames: Iterable[np.ndarray], n_samples:
                         steps: int | None = None, guidance: float | None = None, solver: str | None = None,
                         grid: str = "uniform", progress: Progress | None = None,
                         cancel: Cancel | None = None, prompt: Prompt = None,
-                        prompt_guidance: float | None = None) -> Iterator[np.ndarray]:
+                        prompt_guidance: float | None = None, sampler: str | None = None) -> Iterator[np.ndarray]:
     """Yield float32 chunks [V, n] at 48 kHz, row v the take of ``seeds[v]``, each row totalling exactly `n_samples`.
 
     The V variations share the work that does not depend on the seed: `frames` (as for
@@ -96,7 +102,9 @@ def generate_variations(model: Backend, frames: Iterable[np.ndarray], n_samples:
     ``prompt`` (runtime.prompt) is checked first (PromptError) and encoded once: every row has
     it; guidance's unconditioned rows drop it with the video. None: auto, as for a model without
     prompts. ``prompt_guidance``: the prompt's own guidance scale (runtime.stream.make_velocity;
-    default the package's ``prompt_guidance``, else ``guidance``).
+    default the package's ``prompt_guidance``, else ``guidance``). ``sampler``: teacher (the guided
+    velocity graph) or student (a package's few-step student: one row per take per step); default the
+    package's ``sampler``, and ``steps`` that sampler's (``ModelSpec.sampler_steps``).
     """
     spec = model.spec
     if n_samples <= 0:
@@ -105,7 +113,7 @@ def generate_variations(model: Backend, frames: Iterable[np.ndarray], n_samples:
     if not seeds:
         raise ValueError("generate_variations needs at least one seed")
     vector = prompt_vector(model, prompt)  # [1, E], or None for auto; PromptError before any work
-    settings = settings_for(spec, seeds[0], steps, guidance, solver, grid, prompt_guidance)
+    settings = settings_for(spec, seeds[0], steps, guidance, solver, grid, prompt_guidance, sampler)
     n_rows, hop, up = len(seeds), spec.hop_length, upsample_factor(spec)
     total_tokens = frames_needed(spec, n_samples)
     resamplers = [Upsampler(up) for _ in seeds]

@@ -29,7 +29,7 @@ import onnxruntime as ort
 
 from .errors import GraphShapeError, ModelPackageError
 from .providers import Tuning, candidates, create_session
-from .spec import PROMPT_GRAPH_NAMES, ModelSpec, sha256_file, verify_package
+from .spec import PROMPT_GRAPH_NAMES, STUDENT_GRAPH, ModelSpec, sha256_file, verify_package
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,8 @@ class Backend(Protocol):
     ``velocity`` gets ``prompt`` [B, E] and ``prompt_on`` [B] only from a model whose spec has
     ``prompt_dim > 0`` (the sampler never passes them to one without); ``encode_reference`` and
     ``encode_category`` are called only for such a model, once per call with a prompt.
+    ``student_velocity`` (the inputs of ``velocity`` less ``uncond``, plus ``scales`` [B, 3]) is called
+    only for a model whose spec has ``student_steps > 0``, with the student sampler.
     """
 
     spec: ModelSpec
@@ -106,6 +108,10 @@ class Backend(Protocol):
                  prompt_on: np.ndarray | None = None) -> np.ndarray: ...
 
     def vocode(self, mel: np.ndarray) -> np.ndarray: ...
+
+    def student_velocity(self, x: np.ndarray, t: np.ndarray, cond: np.ndarray, ctx: np.ndarray,
+                         ctx_mask: np.ndarray, scales: np.ndarray, prompt: np.ndarray | None = None,
+                         prompt_on: np.ndarray | None = None) -> np.ndarray: ...
 
     def encode_reference(self, wave: np.ndarray) -> np.ndarray: ...
 
@@ -168,7 +174,8 @@ class FoleyModel:
         variant = str(spec.training.get("variant", {}).get("kind", variant))  # a variant package loaded directly
         sessions: dict[str, ort.InferenceSession] = {}
         actual = "CPUExecutionProvider"
-        names = ("velocity", "video_encoder", "vocoder") + (PROMPT_GRAPH_NAMES if spec.prompt_dim > 0 else ())
+        names = ("velocity", "video_encoder", "vocoder") + (PROMPT_GRAPH_NAMES if spec.prompt_dim > 0 else ()) \
+            + ((STUDENT_GRAPH,) if spec.student_steps else ())
         for name in names:
             path = package / spec.graphs[name].file
             # the first graph settles which provider runs; the others ask for that one only
@@ -197,6 +204,20 @@ class FoleyModel:
         if self.io_binding:
             return self._run_bound("velocity", feeds)
         v: np.ndarray = self.sessions["velocity"].run(None, feeds)[0]
+        return v
+
+    def student_velocity(self, x: np.ndarray, t: np.ndarray, cond: np.ndarray, ctx: np.ndarray,
+                         ctx_mask: np.ndarray, scales: np.ndarray, prompt: np.ndarray | None = None,
+                         prompt_on: np.ndarray | None = None) -> np.ndarray:
+        """The student's v [B, N, P] (a package with one): ``scales`` [B, 3] each row's guidance, prompt
+        guidance and step size."""
+        if STUDENT_GRAPH not in self.sessions:
+            raise ValueError(f"model {self.spec.name} has no student")
+        feeds = {"x": x, "t": t, "cond": cond, "ctx": ctx, "ctx_mask": ctx_mask,
+                 **prompt_feeds(self.spec, len(x), prompt, prompt_on), "scales": scales}
+        if self.io_binding:
+            return self._run_bound(STUDENT_GRAPH, feeds)
+        v: np.ndarray = self.sessions[STUDENT_GRAPH].run(None, feeds)[0]
         return v
 
     def vocode(self, mel: np.ndarray) -> np.ndarray:

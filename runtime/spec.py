@@ -31,6 +31,13 @@ A package with sound prompts (``prompt_dim`` E > 0; ``vocabulary`` its C categor
   the picture is guided by ``guidance``, what the prompt adds to it by this); absent or null: ``guidance``
 
 A package without (``prompt_dim`` 0, the default) has neither graph and takes no prompts.
+
+A package with a guided few-step student (export.distill; ``student_steps`` S > 0) adds:
+
+- ``student``: the inputs of ``velocity`` without ``uncond``, and ``scales`` [B, 3] (each row's guidance,
+  prompt guidance and step size dt) -> ``v`` [B, N, P]: one row per take per step, S steps of dt = 1 / S
+- ``sampler``: the default sampler, ``student`` or ``teacher`` (``velocity``, ``default_steps`` guided
+  steps; the quality setting)
 """
 
 from __future__ import annotations
@@ -47,6 +54,8 @@ from .errors import ChecksumError, ModelPackageError
 SCHEMA = "foleyflow.model/1"
 GRAPH_NAMES = ("video_encoder", "velocity", "vocoder")
 PROMPT_GRAPH_NAMES = ("prompt_encoder", "prompt_table")  # only in packages with prompt_dim > 0
+STUDENT_GRAPH = "student"  # only in packages with student_steps > 0
+SAMPLERS = ("teacher", "student")
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,9 @@ class ModelSpec:
     # sound prompts (runtime.prompt): 0 = a package that takes none (auto only)
     prompt_dim: int = 0  # E of the prompt vectors
     prompt_guidance: float | None = None  # the prompt's own guidance scale (runtime.stream); None: ``guidance``
+    # a guided few-step student (export.distill): 0 = none
+    student_steps: int = 0  # the student's default steps
+    sampler: str = "teacher"  # the default sampler: teacher (velocity, guided) or student
     vocabulary: tuple[str, ...] = ()  # the categories a CategoryPrompt may name (UCS CatIDs), index = table row
     sound_sources: tuple[dict[str, Any], ...] = ()  # provenance of the recordings it learned from (free-form:
     # source package, license, count)
@@ -124,6 +136,11 @@ class ModelSpec:
     def segment_seconds(self) -> float:
         return self.segment_tokens * self.samples_per_token / self.sample_rate
 
+    def sampler_steps(self, sampler: str | None = None) -> int:
+        """The default steps of ``sampler`` (default the package's): the student's ``student_steps``, the
+        teacher's ``default_steps``."""
+        return self.student_steps if (sampler or self.sampler) == "student" else self.default_steps
+
     @property
     def prompt_samples(self) -> int:
         """Samples of a reference the prompt encoder takes (its fixed input length); 0 without prompts."""
@@ -138,6 +155,8 @@ class ModelSpec:
         data = asdict(self)
         if data["prompt_guidance"] is None:  # unset: left out, so runtimes older than the key read the package
             del data["prompt_guidance"]
+        if not self.student_steps:  # no student: the same
+            del data["student_steps"], data["sampler"]
         return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
     @classmethod
@@ -195,7 +214,24 @@ class ModelSpec:
         if not 0 <= spec.crossfade_tokens <= spec.lookahead_tokens:
             raise ModelPackageError("crossfade_tokens must be in [0, lookahead_tokens]", path)
         _check_prompts(spec, path)
+        _check_student(spec, path)
         return spec
+
+
+def _check_student(spec: ModelSpec, path: Path | None) -> None:
+    """A student package names its graph and its steps; the default sampler is one the package has."""
+    if isinstance(spec.student_steps, bool) or not isinstance(spec.student_steps, int) or spec.student_steps < 0:
+        raise ModelPackageError(f"student_steps must be 0 (no student) or a positive integer, not "
+                                f"{spec.student_steps!r}", path)
+    if spec.sampler not in SAMPLERS:
+        raise ModelPackageError(f"sampler must be one of {', '.join(SAMPLERS)}, not {spec.sampler!r}", path)
+    has_graph = STUDENT_GRAPH in spec.graphs
+    if spec.student_steps and not has_graph:
+        raise ModelPackageError(f"student_steps {spec.student_steps} but no graph {STUDENT_GRAPH}", path)
+    if has_graph and not spec.student_steps:
+        raise ModelPackageError(f"graph {STUDENT_GRAPH} but no student_steps", path)
+    if spec.sampler == "student" and not spec.student_steps:
+        raise ModelPackageError("sampler student, but the package has no student", path)
 
 
 def _check_prompts(spec: ModelSpec, path: Path | None) -> None:

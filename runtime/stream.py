@@ -85,6 +85,7 @@ class SamplerSettings:
     solver: str = "euler"
     grid: str = "uniform"
     prompt_guidance: float | None = None  # with a prompt: its own scale (make_velocity); None: ``guidance``
+    sampler: str = "teacher"  # teacher (the velocity graph, guided) or student (a package's few-step student)
 
 
 def make_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx_mask: np.ndarray, guidance: float,
@@ -132,6 +133,37 @@ def make_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx_mask: n
 
     def velocity(x: np.ndarray, t: float) -> np.ndarray:
         return np.concatenate([part(x[i * size : (i + 1) * size], t) for i, part in enumerate(parts)])
+
+    return velocity
+
+
+def make_student_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx_mask: np.ndarray,
+                          guidance: float, prompt_guidance: float | None, dt: float,
+                          rows_per_call: int | None = None, prompt: np.ndarray | None = None) -> Velocity:
+    """The student's velocity closure for one window of V rows: one call of V rows per step (guidance is an
+    input, ``scales`` [V, 3] = (g, g_p, dt) per row; the prompt, if any, on every row), ``rows_per_call``
+    as in :func:`make_velocity`."""
+    rows = len(ctx)
+    size = rows if rows_per_call is None else max(1, rows_per_call)
+    gp = guidance if prompt_guidance is None or prompt is None else prompt_guidance
+
+    def part(a: int) -> Velocity:
+        c, x_ctx, mask = cond[a : a + size], ctx[a : a + size], ctx_mask[a : a + size]
+        n = len(x_ctx)
+        scales = np.repeat(np.array([[guidance, gp, dt]], np.float32), n, axis=0)
+        extra = _prompt_rows(prompt, [1.0], n)
+
+        def velocity(x: np.ndarray, t: float) -> np.ndarray:
+            return model.student_velocity(x, np.full(n, t, np.float32), c, x_ctx, mask, scales, *extra)
+
+        return velocity
+
+    parts = [part(a) for a in range(0, rows, size)]
+    if len(parts) == 1:
+        return parts[0]
+
+    def velocity(x: np.ndarray, t: float) -> np.ndarray:
+        return np.concatenate([p(x[i * size : (i + 1) * size], t) for i, p in enumerate(parts)])
 
     return velocity
 
@@ -235,8 +267,14 @@ def generate_token_rows(model: Backend, frames: Iterable[np.ndarray], total_toke
     n_rows = len(seeds)
     spec = model.spec
     segs = plan_segments(total_tokens, spec.segment_tokens, spec.context_tokens, spec.lookahead_tokens)
+    student = settings.sampler == "student"
+    if student and not spec.student_steps:
+        raise ValueError(f"model {spec.name} has no student sampler (its samplers: teacher)")
+    if student and (settings.solver, settings.grid) != ("euler", "uniform"):
+        raise ValueError(f"the student sampler steps Euler on the uniform grid it learned, not {settings.solver} "
+                         f"on {settings.grid}")
     solver, grid = SOLVERS[settings.solver], GRIDS[settings.grid](settings.steps)
-    rows_per_call = None if fixed_batch(spec, "velocity") is None else 1
+    rows_per_call = None if fixed_batch(spec, "student" if student else "velocity") is None else 1
     it = iter(frames)
     buf: deque[np.ndarray] = deque()
     buf_start = 0
@@ -256,8 +294,12 @@ def generate_token_rows(model: Backend, frames: Iterable[np.ndarray], total_toke
         ctx_mask = np.repeat((np.arange(w) < n_ctx).astype(np.float32)[None, :, None], n_rows, axis=0)  # [V, W, 1]
         noise = np.concatenate([np.random.default_rng([seed, seg.index]).standard_normal((1, w, spec.token_dim))
                                 for seed in seeds]).astype(np.float32)  # [V, W, P]
-        velocity = make_velocity(model, np.repeat(cond, n_rows, axis=0), ctx, ctx_mask, settings.guidance,
-                                 rows_per_call, prompt, settings.prompt_guidance)
+        if student:
+            velocity = make_student_velocity(model, np.repeat(cond, n_rows, axis=0), ctx, ctx_mask, settings.guidance,
+                                             settings.prompt_guidance, 1.0 / settings.steps, rows_per_call, prompt)
+        else:
+            velocity = make_velocity(model, np.repeat(cond, n_rows, axis=0), ctx, ctx_mask, settings.guidance,
+                                     rows_per_call, prompt, settings.prompt_guidance)
         x = solver(velocity, noise, grid)  # [V, W, P]
         new = x[:, n_ctx : seg.new_end - seg.start].astype(np.float32)  # [V, n_new, P]
         k = min(spec.crossfade_tokens, tail.shape[1], new.shape[1])

@@ -67,6 +67,11 @@ class FakeSpec:
     sample_rate: int = 16000
     prompt_dim: int = 0  # > 0: the fake takes sound prompts of this vocabulary
     vocabulary: tuple = ()
+    student_steps: int = 0  # no few-step student: one sampler, the teacher
+    sampler: str = "teacher"
+
+    def sampler_steps(self, sampler: str | None = None) -> int:
+        return self.student_steps if (sampler or self.sampler) == "student" else self.default_steps
 
     @property
     def video_fps(self) -> Fraction:

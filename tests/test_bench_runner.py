@@ -14,6 +14,7 @@ from foleyflow.benchmarks import (
     flops,
     rss,
     runner,
+    samplers,
     seams,
     snr,
     steps,
@@ -45,6 +46,7 @@ def fakes(monkeypatch):
     monkeypatch.setattr(decode, "bench_decode", fake("decode"))
     monkeypatch.setattr(steps, "eval_clips", lambda spec, n: got.setdefault("rendered", []).append(n) or clips)
     monkeypatch.setattr(steps, "bench_steps", fake("steps"))
+    monkeypatch.setattr(samplers, "bench_samplers", fake("samplers"))
     monkeypatch.setattr(seams, "bench_seams", fake("seams"))
     monkeypatch.setattr(snr, "bench_snr", fake("snr"))
     monkeypatch.setattr(tuning, "bench_tuning", fake("tuning"))
@@ -61,6 +63,7 @@ def test_sections_run_in_order_and_share_what_they_make(fakes):
     assert result["e2e"] == {"figure": "e2e"}  # the clip is passed on, not written to the JSON
     assert got["tuning"][3] == video and got["variants"][3] == video
     assert got["rendered"] == [3] and got["steps"][2] is clips and got["variants"][4] is clips  # rendered once
+    assert got["samplers"][2] is clips
     assert got["velocity"][1] == got["snr"][1] == "torch-model"
     assert result["model"]["name"] == "tiny" and result["machine"]["loadavg_end"] is not None
     json.dumps(result)  # --json can write it

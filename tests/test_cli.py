@@ -93,6 +93,14 @@ def test_generate_writes_takes_and_reports_missing(capsys, edit, tmp_path, fake_
     assert wav.parent.name == "cut_foley" and sf.info(str(wav)).frames == 12 * 2002
 
 
+def test_the_student_sampler_of_a_model_without_one_is_refused_before_any_work(capsys, edit, tmp_path, fake_load):
+    out = tmp_path / "cut.otio"
+    assert cli.main(["generate", str(edit), "-o", str(out), "--sampler", "student"]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "model.json" in err and "no few-step student" in err
+    assert not out.exists() and not (tmp_path / "cut_foley").exists()
+
+
 def test_generate_all_found_is_ok_and_regenerate_replaces(capsys, edit, tmp_path, fake_load):
     out = tmp_path / "cut.otio"
     assert cli.main(["generate", str(edit), "-o", str(out), "--clip", "V1:0", "--clip", "V1:2"]) == EXIT_OK

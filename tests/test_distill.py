@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from tiny_prompts import prompt_config, prompt_workdir
+from tiny_student import student_workdir
 
 from foleyflow.export.distill import guided, levels, stage_distill, student_name, velocity_net
 from foleyflow.export.train import flow_name, load_checkpoint
@@ -111,3 +112,105 @@ def test_the_shortcut_levels_train_and_the_stage_needs_a_teacher(tmp_path):
     (workdir / f"{flow_name('masked', True)}.pt").unlink()
     with pytest.raises(FileNotFoundError, match="needs the flow stage"):
         stage_distill(cfg, tmp_path / "w")
+
+
+# -- the student in a package ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def student_package():
+    return student_workdir()
+
+
+class Calls:
+    """A model behind a wrapper that counts the rows of each velocity and student call."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.spec, self.calls = inner, inner.spec, []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def velocity(self, x, *args):
+        self.calls.append(("velocity", len(x)))
+        return self.inner.velocity(x, *args)
+
+    def student_velocity(self, x, t, cond, ctx, ctx_mask, scales, *prompt):
+        self.calls.append(("student", len(x), scales.tolist()))
+        return self.inner.student_velocity(x, t, cond, ctx, ctx_mask, scales, *prompt)
+
+
+def _frames(n: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(1)
+    return [rng.integers(0, 256, (32, 32, 3), dtype=np.uint8) for _ in range(n)]
+
+
+def test_the_package_defaults_to_the_student_and_keeps_the_teacher(student_package):
+    from foleyflow.runtime.generate import frames_needed, generate_audio, generate_variations
+    from foleyflow.runtime.prompt import CategoryPrompt
+    from foleyflow.runtime.session import FoleyModel
+
+    model = FoleyModel.load(student_package / "package", provider="cpu")
+    spec = model.spec
+    assert (spec.sampler, spec.student_steps, spec.default_steps) == ("student", 2, 8)
+    assert spec.graphs["student"].inputs[-1].name == "scales" and spec.training["parity_max_abs_diff"]["student"] < 1e-4
+    n = 48000 * 3
+    frames = _frames(frames_needed(spec, n))
+    rec = Calls(model)
+    cat = CategoryPrompt(spec.vocabulary[0])
+    take = np.concatenate(list(generate_variations(rec, frames, n, (1, 2), guidance=3.0, prompt=cat,
+                                                   prompt_guidance=6.0)), axis=1)
+    segments = len(rec.calls) // 2  # 2 steps a segment
+    assert segments >= 1 and len(rec.calls) == 2 * segments and take.shape == (2, n) and np.isfinite(take).all()
+    assert all(c[0] == "student" and c[1] == 2 and c[2] == [[3.0, 6.0, 0.5]] * 2 for c in rec.calls)  # V rows
+    rec.calls.clear()
+    teacher = np.concatenate(list(generate_audio(rec, frames, n, seed=1, sampler="teacher", guidance=3.0,
+                                                 prompt=cat)))
+    assert rec.calls and all(c == ("velocity", 2) for c in rec.calls) and len(rec.calls) == 8 * segments
+    assert np.abs(teacher - take[0]).max() > 1e-4  # another sampler, another take
+    with pytest.raises(ValueError, match="Euler on the uniform grid"):
+        list(generate_audio(model, frames, n, solver="heun"))
+
+
+def test_the_student_runs_the_same_in_onnx_runtime_and_pytorch(student_package):
+    from foleyflow.export.torch_backend import TorchModel
+    from foleyflow.runtime.generate import frames_needed, generate_audio
+    from foleyflow.runtime.session import FoleyModel
+
+    model = FoleyModel.load(student_package / "package", provider="cpu")
+    twin = TorchModel.load(student_package, student_package / "package")
+    n = 48000 * 2
+    frames = _frames(frames_needed(model.spec, n))
+    a = np.concatenate(list(generate_audio(model, frames, n, seed=4)))
+    b = np.concatenate(list(generate_audio(twin, frames, n, seed=4)))
+    assert np.abs(a - b).max() < 1e-3
+
+
+def test_a_package_without_a_student_refuses_the_student_sampler(student_package):
+    from foleyflow.runtime.generate import frames_needed, generate_audio
+    from foleyflow.runtime.session import FoleyModel
+
+    model = FoleyModel.load(student_package / "teacher_only", provider="cpu")
+    assert model.spec.sampler == "teacher" and model.spec.student_steps == 0 and "student" not in model.spec.graphs
+    with pytest.raises(ValueError, match="has no student sampler"):
+        list(generate_audio(model, _frames(frames_needed(model.spec, 4800)), 4800, sampler="student"))
+    with pytest.raises(ValueError, match="expected one of teacher, student"):
+        list(generate_audio(model, _frames(frames_needed(model.spec, 4800)), 4800, sampler="fast"))
+
+
+def test_a_variant_of_a_student_package_converts_and_checks_the_student(student_package, tmp_path):
+    from foleyflow.export.variants import make_variant
+
+    report = make_variant(student_package / "package", "fp16", tmp_path / "fp16")
+    assert "student" in report.graph_rel_err and report.graph_rel_err["student"] < 0.05
+
+
+def test_take_keys_and_steps_of_a_package_with_two_samplers(student_package):
+    from foleyflow.plugin.generate import GenerateOptions
+    from foleyflow.plugin.takekey import ModelIdentity
+
+    ident = ModelIdentity.read(student_package / "package")
+    assert (ident.student_steps, ident.default_sampler) == (2, "student")
+    assert ident.steps(GenerateOptions()) == 2 and ident.steps(GenerateOptions(sampler="teacher")) == 8
+    assert ident.steps(GenerateOptions(sampler="teacher", steps=3)) == 3
+    ident.check_sampler(GenerateOptions(sampler="student"))  # it has one
+    plain = ModelIdentity.read(student_package / "teacher_only")
+    assert plain.steps(GenerateOptions()) == 8 and plain.student_steps == 0

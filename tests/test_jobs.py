@@ -100,6 +100,12 @@ def test_job_list_round_trips_and_the_root_command_dispatches(ws, capsys):
     jobs_path = _plan(tmp_path, timeline, capsys)
     jobs = farm.JobList.read(jobs_path)
     assert farm.JobList.from_dict(jobs.to_dict()) == jobs
+    assert "sampler" not in jobs.to_dict()["request"]["options"]  # the model's default: not written
+    from dataclasses import replace
+
+    teacher = replace(jobs, options=replace(jobs.options, sampler="teacher"))
+    assert teacher.to_dict()["request"]["options"]["sampler"] == "teacher"
+    assert farm.JobList.from_dict(teacher.to_dict()) == teacher
     assert jobs.entry(index=1).command_line == f"foleyflow run-job {jobs_path} --job V1:1"
     for name in ("plan", "run-job", "place"):
         assert root_cli.COMMANDS[name][0] == "foleyflow.plugin.cli"

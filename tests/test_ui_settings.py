@@ -68,3 +68,28 @@ def test_form_writes_every_change(qtbot, tmp_path, monkeypatch):
     items = form.provider.model()
     assert items.item(form.provider.findData("auto")).isEnabled()
     assert items.item(form.provider.findData("cpu")).isEnabled()
+
+
+def test_the_quality_choice_is_remembered_and_offers_the_student_only_where_there_is_one(qtbot, tmp_path,
+                                                                                         monkeypatch):
+    s = store(tmp_path)
+    s.setValue("run/sampler", "warp")
+    s.sync()
+    assert PanelSettings.load(store(tmp_path)).sampler == ""  # unknown: the model's default
+    assert PanelSettings(sampler="teacher").options().sampler == "teacher"
+    assert PanelSettings().options().sampler is None
+    with_student = engine.ModelInfo("m", "1", 8, 4.5, student_steps=2, sampler="student")
+    monkeypatch.setattr(engine, "model_info", lambda package: with_student)
+    values = PanelSettings()
+    form = SettingsForm(values, store(tmp_path))
+    qtbot.addWidget(form)
+    items = form.sampler.model()
+    assert items.item(form.sampler.findData("student")).isEnabled()
+    assert form.sampler.itemText(0) == "Model default (fast)"
+    form.sampler.setCurrentIndex(form.sampler.findData("student"))
+    assert PanelSettings.load(store(tmp_path)).sampler == "student" and values.options().sampler == "student"
+    monkeypatch.setattr(engine, "model_info", lambda package: engine.ModelInfo("m", "1", 8, 4.5))
+    form.set_model_package(str(tmp_path))  # a package without a student: the choice falls back to its default
+    assert not items.item(form.sampler.findData("student")).isEnabled()
+    assert form.sampler.currentData() == "" and form.sampler.itemText(0) == "Model default (best)"
+    assert PanelSettings.load(store(tmp_path)).sampler == ""

@@ -334,9 +334,11 @@ def model_dir(package: str | Path | None) -> Path:
 class ModelInfo:
     name: str
     version: str
-    default_steps: int
+    default_steps: int  # the teacher's
     guidance: float
     error: str = ""  # why the package cannot be read (then the other fields are placeholders)
+    student_steps: int = 0  # a package with a few-step student: its steps (0: none)
+    sampler: str = "teacher"  # the package's default sampler
 
 
 def model_info(package: str | Path | None) -> ModelInfo:
@@ -349,7 +351,8 @@ def model_info(package: str | Path | None) -> ModelInfo:
         return ModelInfo("?", "?", 0, 0.0, str(exc))
     except Exception as exc:  # e.g. an install without the bundled models package
         return ModelInfo("?", "?", 0, 0.0, f"the model package cannot be found: {type(exc).__name__}: {exc}")
-    return ModelInfo(spec.name, spec.version, int(spec.default_steps), float(spec.guidance))
+    return ModelInfo(spec.name, spec.version, int(spec.default_steps), float(spec.guidance),
+                     student_steps=int(spec.student_steps), sampler=str(spec.sampler))
 
 
 PROVIDERS = (("auto", "Automatic"), ("cpu", "CPU"), ("cuda", "CUDA (NVIDIA)"), ("coreml", "Core ML (Apple)"),

@@ -7,6 +7,7 @@ pass their own QSettings file)::
     model/provider  auto, cpu, cuda, coreml, directml
     run/steps       0   = the model's default
     run/guidance    0.0 = the model's default
+    run/sampler     ""  = the model's default, else student (fast) or teacher (best)
     run/seed, run/variations
     paths/output    ""  = beside the timeline
     paths/media     ""  = no relink folder
@@ -46,6 +47,8 @@ from . import (
 ORGANIZATION = "Foley-Flow"
 APPLICATION = "Foley-Flow Panel"
 MAX_RECENT = 10
+SAMPLER_CHOICES = {"": "Model default", "student": "Fast (few-step student)",
+                   "teacher": "Best (guided teacher)"}  # run/sampler -> label
 RATES = (("23.976", Fraction(24000, 1001)), ("24", Fraction(24)), ("25", Fraction(25)),
          ("29.97", Fraction(30000, 1001)), ("30", Fraction(30)), ("50", Fraction(50)),
          ("59.94", Fraction(60000, 1001)), ("60", Fraction(60)))
@@ -61,6 +64,7 @@ class PanelSettings:
     provider: str = "auto"
     steps: int = 0
     guidance: float = 0.0
+    sampler: str = ""
     seed: int = 0
     variations: int = 1
     output_folder: str = ""
@@ -70,7 +74,7 @@ class PanelSettings:
     recent: list[str] = field(default_factory=list)
 
     _KEYS = {"package": "model/package", "provider": "model/provider", "steps": "run/steps",
-             "guidance": "run/guidance", "seed": "run/seed", "variations": "run/variations",
+             "guidance": "run/guidance", "sampler": "run/sampler", "seed": "run/seed", "variations": "run/variations",
              "output_folder": "paths/output", "media_folder": "paths/media", "rate": "open/rate",
              "theme": "ui/theme", "recent": "recent"}
 
@@ -95,6 +99,7 @@ class PanelSettings:
                 continue
             setattr(out, f.name, value)
         out.variations = max(1, out.variations)
+        out.sampler = out.sampler if out.sampler in SAMPLER_CHOICES else ""
         out.theme = out.theme if out.theme in ("dark", "light") else "dark"
         return out
 
@@ -105,7 +110,7 @@ class PanelSettings:
 
     def options(self) -> GenerateOptions:
         return GenerateOptions(seed=self.seed, steps=self.steps or None, guidance=self.guidance or None,
-                               variations=self.variations)
+                               variations=self.variations, sampler=self.sampler or None)
 
     def frame_rate(self) -> Fraction:
         return dict(RATES).get(self.rate, Fraction(24))
@@ -193,6 +198,11 @@ class SettingsForm(QWidget):
         self.guidance.setRange(0.0, 20.0)
         self.guidance.setSingleStep(0.5)
         self.guidance.setDecimals(1)
+        self.sampler = QComboBox(self)
+        for key, label in SAMPLER_CHOICES.items():
+            self.sampler.addItem(label, key)
+        self.sampler.setToolTip("Fast: the package's few-step student; Best: the guided sampler it was "
+                                "distilled from (more steps, slower)")
         self.seed = QSpinBox(self)
         self.seed.setRange(0, 2**31 - 2)
         self.new_seed = QPushButton("New seed", self)
@@ -222,6 +232,7 @@ class SettingsForm(QWidget):
         form.addRow("Runs on", self.provider)
         form.addRow("Steps", self.steps)
         form.addRow("Guidance", self.guidance)
+        form.addRow("Quality", self.sampler)
         form.addRow("Seed", seed_row)
         form.addRow("Variations", self.variations)
         form.addRow("Output folder", self.output)
@@ -231,6 +242,7 @@ class SettingsForm(QWidget):
         for w in (self.steps, self.seed, self.variations):
             w.valueChanged.connect(self._store)
         self.guidance.valueChanged.connect(self._store)
+        self.sampler.currentIndexChanged.connect(self._store)
         self.provider.currentIndexChanged.connect(self._store)
         self.rate.currentIndexChanged.connect(self._store)
         self.output.changed.connect(self._store)
@@ -244,6 +256,7 @@ class SettingsForm(QWidget):
         self.provider.setCurrentIndex(max(i, 0))
         self.steps.setValue(v.steps)
         self.guidance.setValue(v.guidance)
+        self.sampler.setCurrentIndex(max(self.sampler.findData(v.sampler), 0))
         self.seed.setValue(v.seed)
         self.variations.setValue(v.variations)
         self.output.set_path(v.output_folder)
@@ -295,7 +308,22 @@ class SettingsForm(QWidget):
         guid = f"Model default ({info.guidance:g})" if not info.error else "Model default"
         self.steps.setSpecialValueText(steps)
         self.guidance.setSpecialValueText(guid)
+        self._update_samplers(info)
         self.model.setToolTip(info.error or f"{info.name} {info.version}: {engine.model_dir(self.values.package)}")
+
+    def _update_samplers(self, info: engine.ModelInfo) -> None:
+        """The quality choices the model has: the student only in a package with one (else a chosen
+        student falls back to the model's default)."""
+        has_student = bool(info.student_steps) and not info.error
+        default = "student" if info.sampler == "student" and has_student else "teacher"
+        self.sampler.setItemText(0, f"Model default ({'fast' if default == 'student' else 'best'})")
+        items = self.sampler.model()
+        if isinstance(items, QStandardItemModel):
+            item = items.item(self.sampler.findData("student"))
+            if item is not None:
+                item.setEnabled(has_student)
+        if not has_student and self.sampler.currentData() == "student":
+            self.sampler.setCurrentIndex(0)
 
     def _media_changed(self, folder: str) -> None:
         self._store()
@@ -306,6 +334,7 @@ class SettingsForm(QWidget):
         v.provider = str(self.provider.currentData() or "auto")
         v.steps = self.steps.value()
         v.guidance = round(self.guidance.value(), 3)
+        v.sampler = str(self.sampler.currentData() or "")
         v.seed = self.seed.value()
         v.variations = self.variations.value()
         v.output_folder = self.output.path()
