@@ -82,6 +82,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("timeline", type=Path, help="timeline file (.otio, .otioz, .xml, .fcpxml, .edl, .aaf, ...)")
     p.add_argument("--rate", type=_rate, help="frame rate for formats that carry none, e.g. EDL (24000/1001, 25)")
@@ -169,6 +179,9 @@ def _add_generate_options(g: argparse.ArgumentParser) -> None:
     g.add_argument("--steps", type=_positive, help="sampler steps (default: the model's)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.add_argument("--guidance", type=float, help="classifier-free guidance (default: the model's)")
+    g.add_argument("--prompt-guidance", type=_scale, metavar="G",
+                   help="how closely prompted clips follow their --sound/--sound-like: the prompt's own guidance "
+                        "scale (default: the model's; a step then runs three rows instead of two)")
     g.add_argument("--sampler", choices=("teacher", "student"),
                    help="student: a package's few-step student (its default where it has one); teacher: the "
                         "guided sampler it was distilled from, the quality setting")
@@ -271,6 +284,7 @@ def _request(args: argparse.Namespace) -> GenerateRequest:
         media_roots=tuple(args.media_root), rate=args.rate, pick=args.pick,
         options=GenerateOptions(seed=args.seed, steps=args.steps, guidance=args.guidance,
                                 variations=args.variations, sampler=args.sampler,
+                                prompt_guidance=args.prompt_guidance,
                                 sounds=parse_sound_args(args.sound, args.sound_like)),
         in_place=args.in_place, absolute_urls=args.absolute_urls,
     )

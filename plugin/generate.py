@@ -131,14 +131,16 @@ class Engine:
     def variations(self, frames: Iterable[np.ndarray], n_samples: int, seeds: Sequence[int], *,
                    steps: int | None = None, guidance: float | None = None, progress: Progress | None = None,
                    cancel: Cancel | None = None, prompt: Prompt = None,
-                   sampler: str | None = None) -> Iterator[np.ndarray]:
+                   sampler: str | None = None, prompt_guidance: float | None = None) -> Iterator[np.ndarray]:
         """float32 chunks [V, n] at 48 kHz, row v the take of ``seeds[v]``; ``frames`` are read once.
-        ``prompt`` (runtime.prompt; None: auto) and ``sampler`` (None: the model's) are passed on only when
-        given."""
+        ``prompt`` (runtime.prompt; None: auto), ``sampler`` and ``prompt_guidance`` (None: the model's) are
+        passed on only when given (a prompt guidance only with a prompt)."""
         seeds = [int(s) for s in seeds]
         extra: dict[str, Any] = {} if prompt is None else {"prompt": prompt}
         if sampler is not None:
             extra["sampler"] = sampler
+        if prompt is not None and prompt_guidance is not None:
+            extra["prompt_guidance"] = prompt_guidance
         if len(seeds) == 1:
             for chunk in self.generate_fn(self.model, frames, n_samples, seed=seeds[0], steps=steps,
                                           guidance=guidance, progress=progress, cancel=cancel, **extra):
@@ -194,6 +196,7 @@ class GenerateOptions:
     guidance: float | None = None  # None: the model's default
     variations: int = 1  # takes per clip, seeds seed, seed+1, ...
     sampler: str | None = None  # teacher or student (a package's few-step student); None: the model's default
+    prompt_guidance: float | None = None  # how closely prompted takes follow their prompt; None: the model's
     sounds: SoundPlan = SoundPlan()  # what each clip should sound like (auto: from the picture)
 
     def seeds(self) -> list[int]:
@@ -287,7 +290,7 @@ def generate_take(
     with FrameReader(job.media.path, int(engine.spec.frame_size)) as reader:
         chunks = engine.variations(reader.frames_at(times), job.n_samples, seeds, steps=options.steps,
                                    guidance=options.guidance, progress=progress, cancel=cancel, prompt=prompt,
-                                   sampler=options.sampler)
+                                   sampler=options.sampler, prompt_guidance=options.prompt_guidance)
         written = write_wavs(paths, chunks, job.n_samples)
     spec = engine.spec
     meta: dict[str, Any] = {
@@ -306,6 +309,9 @@ def generate_take(
     sound = options.sounds.for_clip(job.info.id)
     if sound.mode != "auto":
         meta["sound"] = sound.metadata()
+        pg = options.prompt_guidance if options.prompt_guidance is not None else spec.prompt_guidance
+        if pg is not None:
+            meta["prompt_guidance"] = float(pg)
     return Take(
         source_clip_id=job.info.id,
         source_track=job.info.track,

@@ -124,6 +124,8 @@ def key_fields(job: Job, options: GenerateOptions, model: ModelIdentity, prompt:
         "prompt": prompt if prompt is not None else options.sounds.for_clip(job.info.id).key(),
         # a package with two samplers: which one (keys of a package without a student are as before)
         **({"sampler": model.sampler(options)} if model.student_steps else {}),
+        # a prompt guidance asked for (the model's own is in its checksum); keys without one are as before
+        **({"prompt_guidance": float(options.prompt_guidance)} if options.prompt_guidance is not None else {}),
     }
 
 

@@ -67,6 +67,7 @@ class FakeSpec:
     sample_rate: int = 16000
     prompt_dim: int = 0  # > 0: the fake takes sound prompts of this vocabulary
     vocabulary: tuple = ()
+    prompt_guidance: float | None = None  # the package's own prompt scale: none
     student_steps: int = 0  # no few-step student: one sampler, the teacher
     sampler: str = "teacher"
 
@@ -92,8 +93,9 @@ def fake_frames_needed(spec: FakeSpec, n_samples: int) -> int:
 
 def fake_generate(model: FakeModel, frames: Iterable[np.ndarray], n_samples: int, *, seed: int = 0,
                   steps: int | None = None, guidance: float | None = None, progress: Any = None,
-                  cancel: Any = None, prompt: Any = None) -> Iterator[np.ndarray]:
-    """Consume exactly frames_needed frames, yield ``n_samples`` in uneven chunks (a ramp per seed)."""
+                  cancel: Any = None, prompt: Any = None, **more: Any) -> Iterator[np.ndarray]:
+    """Consume exactly frames_needed frames, yield ``n_samples`` in uneven chunks (a ramp per seed); the
+    keywords a run passes only when set (sampler, prompt_guidance) are recorded in ``more``."""
     need = fake_frames_needed(model.spec, n_samples)
     seen = []
     for k, frame in enumerate(frames):
@@ -102,7 +104,7 @@ def fake_generate(model: FakeModel, frames: Iterable[np.ndarray], n_samples: int
         assert frame.dtype == np.uint8 and frame.shape == (model.spec.frame_size, model.spec.frame_size, 3)
         seen.append(frame_index(frame))
     model.calls.append({"frames": seen, "seed": seed, "steps": steps, "guidance": guidance, "n": n_samples,
-                        "prompt": prompt})
+                        "prompt": prompt, **more})
     t = np.arange(n_samples, dtype=np.float32)
     signal = (0.1 * np.sin(t * (seed + 1) * 0.01)).astype(np.float32)
     bounds = list(range(0, n_samples, 7919)) + [n_samples]

@@ -101,6 +101,11 @@ def test_the_student_sampler_of_a_model_without_one_is_refused_before_any_work(c
     assert not out.exists() and not (tmp_path / "cut_foley").exists()
 
 
+def test_a_negative_prompt_guidance_is_a_usage_error(capsys, edit, tmp_path):
+    assert cli.main(["generate", str(edit), "-o", str(tmp_path / "o.otio"), "--prompt-guidance=-2"]) == 2
+    assert "must be 0 or more" in capsys.readouterr().err and not (tmp_path / "o.otio").exists()
+
+
 def test_generate_all_found_is_ok_and_regenerate_replaces(capsys, edit, tmp_path, fake_load):
     out = tmp_path / "cut.otio"
     assert cli.main(["generate", str(edit), "-o", str(out), "--clip", "V1:0", "--clip", "V1:2"]) == EXIT_OK

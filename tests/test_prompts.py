@@ -143,6 +143,25 @@ def test_each_clip_gets_its_prompt_and_the_take_records_it(cut, tmp_path, prompt
     assert metas[1]["mode"] == "reference" and metas[1]["reference"] == str(ref)
 
 
+def test_a_prompt_guidance_reaches_the_prompted_clips_their_keys_and_metadata(cut, tmp_path, prompt_engine):
+    from foleyflow.plugin import takekey
+
+    sounds = parse_sound_args(["V1:0=DOORWood"], [], base=tmp_path)
+    req = service.GenerateRequest(cut, tmp_path / "out.otio", options=GenerateOptions(sounds=sounds,
+                                                                                     prompt_guidance=7.0))
+    out = service.execute(service.plan(req), prompt_engine)
+    calls = prompt_engine.model.calls
+    assert calls[0]["prompt"] == CategoryPrompt("DOORWood") and calls[0]["prompt_guidance"] == 7.0
+    assert calls[1]["prompt"] is None and "prompt_guidance" not in calls[1]  # auto: nothing to guide
+    metas = foley_meta(out.written)
+    assert metas[0]["prompt_guidance"] == 7.0 and "prompt_guidance" not in metas[1]
+    ident = takekey.ModelIdentity.of_engine(prompt_engine)
+    job = service.plan(req).runnable[0]
+    plain = takekey.key_fields(job, GenerateOptions(sounds=sounds), ident)
+    assert "prompt_guidance" not in plain  # keys without one are as before
+    assert takekey.key_fields(job, GenerateOptions(sounds=sounds, prompt_guidance=7.0), ident)["prompt_guidance"] == 7.0
+
+
 def test_auto_passes_no_prompt_and_records_none(cut, tmp_path, prompt_engine):
     out = run(cut, tmp_path, prompt_engine, SoundPlan())
     assert [c["prompt"] for c in prompt_engine.model.calls] == [None, None]
