@@ -214,3 +214,18 @@ def test_take_keys_and_steps_of_a_package_with_two_samplers(student_package):
     ident.check_sampler(GenerateOptions(sampler="student"))  # it has one
     plain = ModelIdentity.read(student_package / "teacher_only")
     assert plain.steps(GenerateOptions()) == 8 and plain.student_steps == 0
+
+
+def test_the_train_command_runs_the_distill_stage_and_names_an_unknown_one(tmp_path, caplog):
+    from tiny_prompts import PROMPT
+    from tiny_training import TINY
+
+    from foleyflow.export.cli import main
+
+    workdir = tmp_path / "w"
+    shutil.copytree(prompt_workdir(), workdir)
+    sets = [a for s in (*TINY, *PROMPT, "distill.steps=3", "distill.batch_size=2") for a in ("--set", s)]
+    assert main(["train", "--workdir", str(workdir), "--stage", "distill", *sets]) == 0
+    assert load_checkpoint(workdir / f"{student_name('masked', True)}.pt")["step"] == 3
+    assert main(["train", "--workdir", str(workdir), "--stage", "distil", *sets]) == 2
+    assert "no stage distil" in caplog.text

@@ -161,6 +161,14 @@ def test_token_rows_are_the_one_seed_runs_sampled_together(model):
     np.testing.assert_array_equal(np.concatenate(alone, axis=1)[0], one_seed(6))
 
 
+def _window(seed: int, v_rows: int, w: int) -> tuple[np.ndarray, ...]:
+    """A window's random cond [V, W, 2], empty ctx [V, W, 4] and mask [V, W, 1], and x [V, W, 4]."""
+    rng = np.random.default_rng(seed)
+    cond = rng.standard_normal((v_rows, w, 2)).astype(np.float32)
+    x = rng.standard_normal((v_rows, w, 4)).astype(np.float32)
+    return cond, np.zeros((v_rows, w, 4), np.float32), np.zeros((v_rows, w, 1), np.float32), x
+
+
 @pytest.mark.parametrize("guidance", [1.0, 3.0])
 def test_velocity_closure_stacks_rows_then_guidance(guidance):
     """x [V] -> one call of 2V rows (conditioned, then unconditioned), or V rows unguided."""
@@ -171,12 +179,8 @@ def test_velocity_closure_stacks_rows_then_guidance(guidance):
             seen.append((len(x), uncond.tolist()))
             return x * (1.0 - uncond[:, None, None]) + cond[..., :1] + t[:, None, None]
 
-    rng = np.random.default_rng(0)
-    v_rows, w = 3, 5
-    cond = rng.standard_normal((v_rows, w, 2)).astype(np.float32)
-    ctx = np.zeros((v_rows, w, 4), np.float32)
-    mask = np.zeros((v_rows, w, 1), np.float32)
-    x = rng.standard_normal((v_rows, w, 4)).astype(np.float32)
+    v_rows = 3
+    cond, ctx, mask, x = _window(0, v_rows, 5)
     batched = make_velocity(Linear(), cond, ctx, mask, guidance)(x, 0.25)
     per_row = np.concatenate([make_velocity(Linear(), cond[r : r + 1], ctx[r : r + 1], mask[r : r + 1], guidance)(
         x[r : r + 1], 0.25) for r in range(v_rows)])
@@ -225,12 +229,8 @@ def test_a_prompt_guided_on_its_own_is_a_batch_of_three(rows_per_call):
             video, on = (1.0 - uncond)[:, None, None], prompt_on[:, None, None]
             return x + 2.0 * video * cond[..., :1] + 5.0 * on * prompt[:, None, :1]
 
-    rng = np.random.default_rng(1)
-    v_rows, w = 2, 3
-    cond = rng.standard_normal((v_rows, w, 2)).astype(np.float32)
-    ctx = np.zeros((v_rows, w, 4), np.float32)
-    mask = np.zeros((v_rows, w, 1), np.float32)
-    x = rng.standard_normal((v_rows, w, 4)).astype(np.float32)
+    v_rows = 2
+    cond, ctx, mask, x = _window(1, v_rows, 3)
     vec = np.full((1, 3), 0.5, np.float32)
     g, gp = 3.0, 7.0
     out = make_velocity(Parts(), cond, ctx, mask, g, rows_per_call, vec, prompt_guidance=gp)(x, 0.5)
