@@ -40,6 +40,7 @@ class DataConfig:
     # negatives that teach motion without contact to stay silent (cache/train_quiet.npz)
     augment: float = 0.0  # share of each training batch's clips seen through another camera and palette
     # (export.augment: colour remap, zoom, pan, handheld shake): domain randomisation for looks never trained on
+    augment_texture: float = 0.0  # > 0: half the augmented clips get a surface texture of up to this strength
 
 
 @dataclass

@@ -147,16 +147,17 @@ def run_stage(
 
 # -- batches -----------------------------------------------------------------------
 def video_batch(data: ClipSet, idx: np.ndarray, rng: np.random.Generator | None = None,
-                augment: float = 0.0) -> torch.Tensor:
+                augment: float = 0.0, texture: float = 0.0) -> torch.Tensor:
     """uint8 [B, T, S, S, 3] -> float [B, T, 3, S, S] in [0, 1], with light photometric jitter (with ``rng``),
-    and ``augment`` of the clips through another camera and palette (export.augment)."""
+    and ``augment`` of the clips through another camera and palette (export.augment; ``texture`` its surface
+    textures' strength)."""
     x = torch.from_numpy(data.frames[idx]).float().div_(255.0).permute(0, 1, 4, 2, 3)
     if rng is not None:
         b = len(idx)
         gain = torch.from_numpy(rng.uniform(0.8, 1.2, (b, 1, 1, 1, 1))).float()
         bias = torch.from_numpy(rng.uniform(-0.08, 0.08, (b, 1, 1, 1, 1))).float()
         noise = torch.from_numpy(rng.standard_normal(x.shape, dtype=np.float32) * rng.uniform(0, 0.03))
-        x = augment_share((x * gain + bias + noise).clamp_(0, 1), rng, augment)
+        x = augment_share((x * gain + bias + noise).clamp_(0, 1), rng, augment, texture)
     return x
 
 
@@ -212,7 +213,7 @@ def stage_video_mae(cfg: TrainConfig, workdir: Path) -> None:
 
     def loss_fn(rng: np.random.Generator, step: int) -> torch.Tensor:
         idx = rng.integers(0, len(data), sc.batch_size)
-        frames = video_batch(data, idx, rng, cfg.data.augment)
+        frames = video_batch(data, idx, rng, cfg.data.augment, cfg.data.augment_texture)
         mask = span_mask(len(idx), frames.shape[1], 0.5, 2)
         return head.loss(enc_w(frames, mask), frames, mask)
 
@@ -240,7 +241,7 @@ def stage_align(cfg: TrainConfig, workdir: Path) -> None:
 
     def loss_fn(rng: np.random.Generator, step: int) -> torch.Tensor:
         idx = rng.integers(0, len(data), ac.batch_size)
-        frames = video_batch(data, idx, rng, cfg.data.augment)
+        frames = video_batch(data, idx, rng, cfg.data.augment, cfg.data.augment_texture)
         tok = token_batch(data, idx, stats, cfg.audio.frames_per_token)
         vf = v_w(frames)  # [B, T, dim]
         if ac.method == "masked":
@@ -320,7 +321,7 @@ def stage_envelope(cfg: TrainConfig, workdir: Path) -> None:
 
     def loss_fn(rng: np.random.Generator, step: int) -> torch.Tensor:
         idx = rng.integers(0, len(data), ec.batch_size)
-        cond = modules["video"](video_batch(data, idx, rng, cfg.data.augment))  # [B, N, D]
+        cond = modules["video"](video_batch(data, idx, rng, cfg.data.augment, cfg.data.augment_texture))  # [B, N, D]
         target = loudness_target(token_batch(data, idx, stats, k), k)  # [B, N, k]
         loss = (modules["head"](cond) - target).pow(2).mean()
         if labels is not None:
@@ -394,7 +395,7 @@ def stage_flow(cfg: TrainConfig, workdir: Path) -> None:
         idx = rng.integers(0, len(data), b)
         x1 = token_batch(data, idx, stats, k)  # [B, N, P]
         if feats is None:
-            cond = modules["video"](video_batch(data, idx, rng, cfg.data.augment))  # [B, N, D]
+            cond = modules["video"](video_batch(data, idx, rng, cfg.data.augment, cfg.data.augment_texture))  # [B, N, D]
         else:
             cond = torch.from_numpy(feats[idx])  # [B, N, D]
         noise = torch.randn_like(x1)

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from foleyflow.export.augment import augment_share, camera_and_colour
+from foleyflow.export.augment import augment_share, camera_and_colour, surface_texture
 
 
 def _scene(t: int = 20, s: int = 32) -> torch.Tensor:
@@ -50,3 +50,21 @@ def test_a_share_of_zero_leaves_the_batch_alone_and_a_share_of_one_changes_every
     y = augment_share(x, np.random.default_rng(0), 1.0)
     assert all(not torch.allclose(y[i], x[i]) for i in range(2))
     torch.testing.assert_close(x, torch.cat([_scene(), _scene()]))  # the input is not changed in place
+
+
+def test_a_surface_texture_is_a_static_field_around_one_scaled_per_clip():
+    f = surface_texture(3, 32, np.random.default_rng(0), np.array([0.0, 0.2, 0.6]))
+    assert f.shape == (3, 1, 1, 32, 32)
+    assert torch.equal(f[0], torch.ones_like(f[0]))  # strength 0: flat
+    assert 0 < float(f[1].std()) < float(f[2].std()) and abs(float(f[2].mean()) - 1.0) < 0.2
+
+
+def test_a_textured_flat_wall_under_a_moving_camera_moves_and_without_a_texture_it_does_not():
+    flat = torch.full((8, 12, 3, 32, 32), 0.5)  # eight clips of a flat grey wall, nothing moves
+    plain = camera_and_colour(flat, np.random.default_rng(5), shift=3.0)
+    textured = camera_and_colour(flat, np.random.default_rng(5), shift=3.0, texture=0.5)
+    motion = lambda y: (y[:, 1:] - y[:, :-1]).abs().mean(dim=(1, 2, 3, 4))  # noqa: E731  per clip
+    assert float(motion(plain).max()) < 1e-4  # a flat wall looks the same wherever the camera points
+    assert int((motion(textured) > 1e-3).sum()) >= 2  # the textured half slides with the camera
+    again = camera_and_colour(flat, np.random.default_rng(5), shift=3.0)
+    assert torch.equal(again, plain)  # without a texture the generator is drawn as before
