@@ -30,9 +30,10 @@ def test_the_recorded_recipe(monkeypatch, tmp_path):
     assert cfg.recipe == "recorded" and cfg.audio == full_band_audio()
     assert cfg.data.world == "recorded" and cfg.data.library == str(tmp_path / "library")
     assert cfg.flow.prompts is True and cfg.flow.prompt_category == cfg.flow.prompt_reference == 0.35
-    assert (cfg.flow.steps, cfg.vocoder.steps) == (3000, 1500)  # sized to the 2.5 h budget at 48 kHz
+    assert (cfg.flow.steps, cfg.vocoder.steps) == (6000, 1500)  # sized to the 2.5 h budget at 48 kHz
     assert (cfg.data.quiet, cfg.data.augment) == (0.25, 0.5)  # silent motion; other cameras and palettes
     assert cfg.flow.envelope == "stage" and not cfg.flow.finetune_video and cfg.flow.cluster_weight == 0.0
+    assert cfg.flow.prompt_guidance == 20.0  # the prompt guided on its own scale (chosen on val clips)
     assert cfg.align == TrainConfig().align and cfg.flow.dim == TrainConfig().flow.dim  # the rest: default
     assert recorded_recipe("/lib").data.library == "/lib"
     assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
