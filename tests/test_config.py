@@ -34,6 +34,7 @@ def test_the_recorded_recipe(monkeypatch, tmp_path):
     assert (cfg.data.quiet, cfg.data.augment) == (0.25, 0.5)  # silent motion; other cameras and palettes
     assert cfg.flow.envelope == "stage" and not cfg.flow.finetune_video and cfg.flow.cluster_weight == 0.0
     assert cfg.flow.prompt_guidance == 20.0  # the prompt guided on its own scale (chosen on val clips)
+    assert cfg.distill.prompt_guidance_max >= cfg.flow.prompt_guidance  # a student learns the scale it is run at
     assert cfg.align == TrainConfig().align and cfg.flow.dim == TrainConfig().flow.dim  # the rest: default
     assert recorded_recipe("/lib").data.library == "/lib"
     assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
