@@ -27,6 +27,7 @@ import torch
 from foleyflow.runtime.spec import SCHEMA, GraphSpec, ModelSpec, TensorSpec, sha256_file, verify_package
 
 from .config import TrainConfig
+from .distill import velocity_net
 from .models.encoders import VideoEncoder
 from .models.flow import VelocityNet
 from .models.prompt import CategoryTable, PromptEncoder
@@ -99,15 +100,13 @@ def load_models(ckpt_dir: Path, flow: str) -> tuple[TrainConfig, VideoEncoder, V
     fck = load_checkpoint(ckpt_dir / f"{flow}.pt")
     cfg = TrainConfig.from_dict(fck["config"])
     align = fck.get("align", cfg.align.method)
-    e, a, fc = cfg.encoder, cfg.audio, cfg.flow
+    a = cfg.audio
     venc = video_encoder(cfg)
     # a flow trained with finetune_video carries its own copy of the video encoder
     video_from = str(fck.get("video_from", f"align_{align}"))  # the encoder a flow with frozen features read
     video_state = fck["model"].get("video") or load_checkpoint(ckpt_dir / f"{video_from}.pt")["model"]["video"]
     venc.load_state_dict(video_state)
-    net = VelocityNet(a.frames_per_token * a.n_mels, e.dim, fc.dim, fc.layers, fc.heads, dynamic=fc.dynamic,
-                      prompt_dim=fc.prompt_dim if fc.prompts else 0, envelope=bool(fc.envelope),
-                      frames_per_token=a.frames_per_token)
+    net = velocity_net(cfg)
     net.load_state_dict(fck["model"]["net"])
     vck = load_checkpoint(ckpt_dir / "vocoder.pt")
     vcfg = TrainConfig.from_dict(vck["config"]).vocoder
@@ -174,10 +173,7 @@ def load_student(ckpt_dir: Path, flow: str) -> tuple[VelocityNet, dict] | None:
         return None
     ck = load_checkpoint(path)
     cfg = TrainConfig.from_dict(ck["config"])
-    e, a, fc = cfg.encoder, cfg.audio, cfg.flow
-    net = VelocityNet(a.frames_per_token * a.n_mels, e.dim, fc.dim, fc.layers, fc.heads, dynamic=fc.dynamic,
-                      prompt_dim=fc.prompt_dim if fc.prompts else 0, envelope=bool(fc.envelope),
-                      frames_per_token=a.frames_per_token, student=True)
+    net = velocity_net(cfg, student=True)
     net.load_state_dict(ck["model"]["net"])
     meta = {"steps": int(ck["step"]), "teacher_steps": int(ck["teacher_steps"]),
             "levels": [float(x) for x in ck["levels"]], "student_steps": cfg.distill.student_steps}

@@ -123,16 +123,20 @@ def make_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx_mask: n
     ``rows_per_call`` splits the V rows into calls of that many (a graph with a fixed batch
     axis); None runs them all in one call.
     """
-    rows = len(ctx)
+    return _split_rows(len(ctx), rows_per_call, lambda a, b: _rows_velocity(
+        model, cond[a:b], ctx[a:b], ctx_mask[a:b], guidance, prompt, prompt_guidance))
+
+
+def _split_rows(rows: int, rows_per_call: int | None, part: Callable[[int, int], Velocity]) -> Velocity:
+    """One velocity over ``rows`` rows from closures over the row ranges [a, b) of ``rows_per_call`` rows
+    each (None: one closure over them all), their outputs concatenated."""
     size = rows if rows_per_call is None else max(1, rows_per_call)
-    parts = [_rows_velocity(model, cond[a : a + size], ctx[a : a + size], ctx_mask[a : a + size], guidance, prompt,
-                            prompt_guidance)
-             for a in range(0, rows, size)]
+    parts = [part(a, min(a + size, rows)) for a in range(0, rows, size)]
     if len(parts) == 1:
         return parts[0]
 
     def velocity(x: np.ndarray, t: float) -> np.ndarray:
-        return np.concatenate([part(x[i * size : (i + 1) * size], t) for i, part in enumerate(parts)])
+        return np.concatenate([p(x[i * size : (i + 1) * size], t) for i, p in enumerate(parts)])
 
     return velocity
 
@@ -143,13 +147,11 @@ def make_student_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx
     """The student's velocity closure for one window of V rows: one call of V rows per step (guidance is an
     input, ``scales`` [V, 3] = (g, g_p, dt) per row; the prompt, if any, on every row), ``rows_per_call``
     as in :func:`make_velocity`."""
-    rows = len(ctx)
-    size = rows if rows_per_call is None else max(1, rows_per_call)
     gp = guidance if prompt_guidance is None or prompt is None else prompt_guidance
 
-    def part(a: int) -> Velocity:
-        c, x_ctx, mask = cond[a : a + size], ctx[a : a + size], ctx_mask[a : a + size]
-        n = len(x_ctx)
+    def part(a: int, b: int) -> Velocity:
+        c, x_ctx, mask = cond[a:b], ctx[a:b], ctx_mask[a:b]
+        n = b - a
         scales = np.repeat(np.array([[guidance, gp, dt]], np.float32), n, axis=0)
         extra = _prompt_rows(prompt, [1.0], n)
 
@@ -158,14 +160,7 @@ def make_student_velocity(model: Backend, cond: np.ndarray, ctx: np.ndarray, ctx
 
         return velocity
 
-    parts = [part(a) for a in range(0, rows, size)]
-    if len(parts) == 1:
-        return parts[0]
-
-    def velocity(x: np.ndarray, t: float) -> np.ndarray:
-        return np.concatenate([p(x[i * size : (i + 1) * size], t) for i, p in enumerate(parts)])
-
-    return velocity
+    return _split_rows(len(ctx), rows_per_call, part)
 
 
 def _prompt_rows(prompt: np.ndarray | None, on: list[float], n: int) -> tuple[np.ndarray, ...]:
